@@ -1,0 +1,35 @@
+import type { z } from 'zod';
+import { UsageRecordedV1 } from './usage-recorded.ts';
+
+/**
+ * Every event type, every schema version it has had, and the upcaster from each old version to
+ * the next. Events are stored as they were written and upcast when read, so a rebuild over a
+ * history of mixed versions sees only current shapes.
+ */
+interface EventDefinition<Current extends z.ZodType> {
+  /** The version new events are written with. */
+  readonly version: number;
+  /** The schema of every version, old and current. */
+  readonly schemas: Readonly<Record<number, z.ZodType>>;
+  /** `upcasters[n]` turns version n's data into version n + 1's. */
+  readonly upcasters: Readonly<Record<number, (data: unknown) => unknown>>;
+  readonly current: Current;
+}
+
+export const eventDefinitions = {
+  UsageRecorded: {
+    version: 1,
+    schemas: { 1: UsageRecordedV1 },
+    upcasters: {},
+    current: UsageRecordedV1,
+  },
+} as const satisfies Record<string, EventDefinition<z.ZodType>>;
+
+export type EventType = keyof typeof eventDefinitions;
+export type EventData<T extends EventType> = z.infer<(typeof eventDefinitions)[T]['current']>;
+
+export const EVENT_TYPES = Object.keys(eventDefinitions) as EventType[];
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(eventDefinitions, type);
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { MAX_ENTRIES_PER_EVENT, UsageEntry, UsageSource } from '../events/usage-recorded.ts';
+import { DeviceId, EventId, StreamSeq } from '../ids.ts';
+import { DeviceUsage, TokenTotals } from '../views/usage.ts';
+
+/** `POST /v1/usage` on ingest: a device's batch of transcript records. */
+export const PushUsageRequest = z.object({
+  /** Required with an account-wide token; a device token may only name its own device. */
+  device: DeviceId.optional(),
+  source: UsageSource.default('transcript'),
+  entries: z.array(UsageEntry).min(1).max(MAX_ENTRIES_PER_EVENT),
+});
+export type PushUsageRequest = z.infer<typeof PushUsageRequest>;
+
+/** 202: JetStream has stored the batch. `duplicate` means an identical batch was stored before. */
+export const PushUsageReply = z.object({
+  eventId: EventId,
+  seq: StreamSeq,
+  accepted: z.number().int().nonnegative(),
+  duplicate: z.boolean(),
+});
+export type PushUsageReply = z.infer<typeof PushUsageReply>;
+
+export const DeviceUsageParams = z.object({ deviceId: DeviceId });
+
+/** `GET /api/usage/:deviceId` on the gateway. */
+export const DeviceUsageReply = DeviceUsage;
+export type DeviceUsageReply = z.infer<typeof DeviceUsageReply>;
+
+/** `GET /api/usage` on the gateway: every device of the caller's account, and their sum. */
+export const AccountUsageReply = z.object({
+  devices: z.array(DeviceUsage),
+  totals: TokenTotals,
+});
+export type AccountUsageReply = z.infer<typeof AccountUsageReply>;

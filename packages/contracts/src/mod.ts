@@ -1,0 +1,26 @@
+export type { DecodeResult, DomainEvent } from './events/envelope.ts';
+export { decodeEvent, EventEnvelope, newEvent } from './events/envelope.ts';
+export type { EventData, EventType } from './events/registry.ts';
+export { EVENT_TYPES, eventDefinitions, isEventType } from './events/registry.ts';
+export {
+  MAX_ENTRIES_PER_EVENT,
+  UsageEntry,
+  UsageRecordedV1,
+  UsageSource,
+  UsageTokens,
+} from './events/usage-recorded.ts';
+export { ErrorReply, HealthReply, ReadyReply } from './http/common.ts';
+export {
+  AccountUsageReply,
+  DeviceUsageParams,
+  DeviceUsageReply,
+  PushUsageReply,
+  PushUsageRequest,
+} from './http/usage.ts';
+export { AccountId, DEFAULT_ACCOUNT, DeviceId, EventId, Namespace, StreamSeq } from './ids.ts';
+export type { Names } from './names.ts';
+export { namesFor } from './names.ts';
+export type { ViewKeys } from './views/keys.ts';
+export { CURRENT_PROJECTION_VERSION, viewKeys } from './views/keys.ts';
+export { DeviceUsage, deviceUsageFromHash, sumTotals, TokenTotals, UsageChanged } from './views/usage.ts';
+export { Channel, ClientMessage, ServerMessage } from './ws/messages.ts';

@@ -1,0 +1,39 @@
+import type { EventType } from './events/registry.ts';
+import type { AccountId, Namespace } from './ids.ts';
+
+/**
+ * Every stream, subject, consumer and key prefix is derived here from one namespace, so two
+ * stacks with different namespaces can share one NATS and one Redis without seeing each other.
+ */
+export interface Names {
+  readonly namespace: Namespace;
+  /** The JetStream stream that holds the complete event history. */
+  readonly eventStream: string;
+  /** Subjects captured by the event stream. */
+  readonly eventSubjects: string;
+  /** The subject an account's event of one type is published on. */
+  eventSubject(account: AccountId, type: EventType): string;
+  /** All of one account's events, for filtered replays. */
+  accountEventSubjects(account: AccountId): string;
+  /** Core NATS (not stored) notices that a projection changed, for gateways to fan out. */
+  usageChangedSubject(account: AccountId): string;
+  readonly allUsageChangedSubjects: string;
+  /** The durable pull consumer of one projection version. */
+  projectorConsumer(version: number): string;
+  /** The prefix of every Redis key of this namespace. */
+  readonly redisPrefix: string;
+}
+
+export function namesFor(namespace: Namespace): Names {
+  return {
+    namespace,
+    eventStream: `${namespace}_events`,
+    eventSubjects: `${namespace}.events.>`,
+    eventSubject: (account, type) => `${namespace}.events.${account}.${type}`,
+    accountEventSubjects: (account) => `${namespace}.events.${account}.>`,
+    usageChangedSubject: (account) => `${namespace}.changes.${account}.usage`,
+    allUsageChangedSubjects: `${namespace}.changes.*.usage`,
+    projectorConsumer: (version) => `${namespace}_projector_v${version}`,
+    redisPrefix: `${namespace}:`,
+  };
+}

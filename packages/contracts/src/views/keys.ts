@@ -1,0 +1,30 @@
+import type { AccountId, DeviceId } from '../ids.ts';
+import type { Names } from '../names.ts';
+
+/**
+ * The Redis key layout of one projection version. Every view lives under its version's prefix, so
+ * a new version can be built beside the live one and reads switch when it has caught up.
+ */
+export interface ViewKeys {
+  /** The last stream sequence applied by this version (string). */
+  readonly checkpoint: string;
+  /** Ids of usage entries already applied for an account (set), so replays change nothing. */
+  appliedEntries(account: AccountId): string;
+  /** One device's totals (hash of TokenTotals fields plus lastSeq and updatedAt). */
+  deviceUsage(account: AccountId, device: DeviceId): string;
+  /** The devices of an account that have usage (set). */
+  accountDevices(account: AccountId): string;
+}
+
+export function viewKeys(names: Names, version: number): ViewKeys {
+  const prefix = `${names.redisPrefix}v${version}:`;
+  return {
+    checkpoint: `${prefix}checkpoint`,
+    appliedEntries: (account) => `${prefix}applied:${account}`,
+    deviceUsage: (account, device) => `${prefix}usage:${account}:device:${device}`,
+    accountDevices: (account) => `${prefix}devices:${account}`,
+  };
+}
+
+/** The projection version that reads are served from until rebuilds land. */
+export const CURRENT_PROJECTION_VERSION = 1;

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { StreamSeq } from '../ids.ts';
+import { UsageChanged } from '../views/usage.ts';
+
+export const Channel = z.enum(['usage']);
+export type Channel = z.infer<typeof Channel>;
+
+/** What a WebSocket client may send. */
+export const ClientMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('subscribe'), channels: z.array(Channel).min(1).max(32) }),
+  z.object({ type: z.literal('unsubscribe'), channels: z.array(Channel).min(1).max(32) }),
+  z.object({ type: z.literal('ping') }),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+/** What the gateway sends. History-backed messages carry the stream sequence they reflect. */
+export const ServerMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('token_usage_update'), seq: StreamSeq, payload: UsageChanged }),
+  z.object({ type: z.literal('subscribed'), channels: z.array(Channel) }),
+  z.object({ type: z.literal('unsubscribed'), channels: z.array(Channel) }),
+  z.object({ type: z.literal('pong') }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;

@@ -1,0 +1,103 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AccountId, DeviceId } from '@ccsync/contracts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Errors } from './errors.ts';
+
+/** What a token may do. Device tokens push as one device; viewers read; admins do everything. */
+export type Scope = 'admin' | 'viewer' | 'device';
+
+export interface Principal {
+  readonly account: AccountId;
+  readonly scope: Scope;
+  /** Set for device tokens: the only device they may push as. */
+  readonly device?: DeviceId;
+}
+
+/** Resolves a presented bearer token to who holds it, or undefined for an unknown token. */
+export interface Authenticator {
+  authenticate(token: string): Promise<Principal | undefined>;
+}
+
+/** Tokens are only ever compared and stored as hashes. */
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** Accepts the bootstrap admin token. Account-managed tokens join this in the ingest service. */
+export function adminTokenAuthenticator(adminToken: string, account: AccountId): Authenticator {
+  const expected = hashToken(adminToken);
+  return {
+    async authenticate(token) {
+      return timingSafeEqual(hashToken(token), expected) ? { account, scope: 'admin' } : undefined;
+    },
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+  interface FastifyContextConfig {
+    /** Anonymous routes: health checks only. */
+    public?: boolean;
+    /** Accept `?token=` where a client cannot set headers (browser WebSockets). */
+    allowQueryToken?: boolean;
+  }
+}
+
+function presentedToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    return match?.[1];
+  }
+  if (request.routeOptions.config.allowQueryToken === true) {
+    const query = request.query as Record<string, unknown> | undefined;
+    const token = query?.token;
+    return typeof token === 'string' && token.length > 0 ? token : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Authenticates every route that is not marked public. Registered on the root instance so no
+ * route can forget it.
+ */
+export function registerBearerAuth(app: FastifyInstance, authenticator: Authenticator): void {
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.public === true) return;
+    const token = presentedToken(request);
+    const principal = token === undefined ? undefined : await authenticator.authenticate(token);
+    if (principal === undefined) throw new Errors.Unauthorized();
+    request.principal = principal;
+  });
+}
+
+/** The authenticated caller of a non-public route. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === undefined) throw new Errors.Unauthorized();
+  return request.principal;
+}
+
+/** Reading an account's views: admins and viewers. Device tokens only push. */
+export function assertCanRead(principal: Principal): void {
+  if (principal.scope === 'device') throw new Errors.Forbidden('read usage');
+}
+
+/**
+ * The device a push is recorded for. A device token pushes only as itself; an account-wide token
+ * must name the device.
+ */
+export function deviceForPush(principal: Principal, requested: DeviceId | undefined): DeviceId {
+  if (principal.scope === 'viewer') throw new Errors.Forbidden('push usage');
+  if (principal.scope === 'device') {
+    if (requested !== undefined && requested !== principal.device) {
+      throw new Errors.Forbidden(`push usage as device "${requested}"`);
+    }
+    if (principal.device === undefined) throw new Errors.DeviceRequired();
+    return principal.device;
+  }
+  if (requested === undefined) throw new Errors.DeviceRequired();
+  return requested;
+}

@@ -1,0 +1,15 @@
+import createError from '@fastify/error';
+
+/*
+ * Every error a ccsync service replies with, defined once with a stable code. The reply shape is
+ * Fastify's own ({ statusCode, code, error, message }), so framework errors look the same.
+ */
+export const Errors = {
+  Unauthorized: createError('CCSYNC_UNAUTHORIZED', 'A valid bearer token is required', 401),
+  Forbidden: createError('CCSYNC_FORBIDDEN', 'This token may not %s', 403),
+  DeviceRequired: createError('CCSYNC_DEVICE_REQUIRED', 'Name the device: this token is not bound to one', 400),
+  NotFound: createError('CCSYNC_NOT_FOUND', '%s', 404),
+  Validation: createError('CCSYNC_VALIDATION', '%s', 400),
+  StoreUnavailable: createError('CCSYNC_STORE_UNAVAILABLE', 'The event store is unavailable; retry later', 503),
+  ViewsUnavailable: createError('CCSYNC_VIEWS_UNAVAILABLE', 'The views store is unavailable; retry later', 503),
+} as const;

@@ -1,0 +1,104 @@
+import { STATUS_CODES } from 'node:http';
+import { HealthReply, ReadyReply } from '@ccsync/contracts';
+import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { type Authenticator, registerBearerAuth } from './auth.ts';
+import type { Logger } from './logger.ts';
+
+export type HttpServer = ReturnType<typeof createHttpServer>;
+
+/** A named check that `/ready` runs; false or a throw means not ready. */
+export type ReadinessCheck = () => Promise<boolean>;
+
+export interface HttpServerOptions {
+  readonly service: string;
+  readonly logger: Logger;
+  readonly authenticator: Authenticator;
+  readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+  /** Bodies larger than this get 413. */
+  readonly bodyLimit?: number;
+}
+
+const VERSION = process.env.npm_package_version ?? '0.1.0';
+
+/**
+ * The HTTP server every service starts from: zod validation and serialisation, one error shape,
+ * bearer auth on everything but `/health` and `/ready`, and the two probes.
+ */
+export function createHttpServer(options: HttpServerOptions) {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    // During a graceful shutdown new requests get 503 and idle keep-alive sockets are closed.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      return reply.status(400).send({
+        statusCode: 400,
+        code: 'CCSYNC_VALIDATION',
+        error: 'Bad Request',
+        message: error.message,
+      });
+    }
+    const statusCode = error.statusCode ?? 500;
+    // Unexpected failures are logged in full and described to the client in general terms only.
+    const unexpected = statusCode >= 500 && error.code === undefined;
+    if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.status(statusCode).send({
+      statusCode,
+      code: unexpected ? 'CCSYNC_INTERNAL' : (error.code ?? 'CCSYNC_ERROR'),
+      error: STATUS_CODES[statusCode] ?? 'Error',
+      message: unexpected ? 'Internal error' : error.message,
+    });
+  });
+
+  registerBearerAuth(app, options.authenticator);
+
+  // A refused WebSocket upgrade must close its connection: Node has detached it from the HTTP
+  // server, so it could carry no further request, and a graceful close would wait for it forever.
+  // (Accepted upgrades are hijacked by the WebSocket plugin and never reach these hooks.)
+  app.addHook('onSend', async (request, reply) => {
+    if (request.raw.headers.upgrade !== undefined) reply.header('connection', 'close');
+  });
+  app.addHook('onResponse', async (request) => {
+    if (request.raw.headers.upgrade !== undefined) request.raw.socket.end();
+  });
+
+  const startedAt = Date.now();
+  app.get('/health', { config: { public: true }, schema: { response: { 200: HealthReply } } }, async () => ({
+    status: 'ok' as const,
+    service: options.service,
+    version: VERSION,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+  }));
+
+  app.get(
+    '/ready',
+    { config: { public: true }, logLevel: 'warn', schema: { response: { 200: ReadyReply, 503: ReadyReply } } },
+    async (_request, reply) => {
+      const entries = await Promise.all(
+        Object.entries(options.readiness).map(async ([name, check]) => {
+          const up = await check().catch(() => false);
+          return [name, up ? 'up' : 'down'] as const;
+        }),
+      );
+      const ready = entries.every(([, state]) => state === 'up');
+      return reply
+        .status(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(entries) });
+    },
+  );
+
+  return app;
+}

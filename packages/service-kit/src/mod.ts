@@ -1,0 +1,22 @@
+export type { ResolvedAdminToken } from './admin-token.ts';
+export { announceGeneratedToken, generateAdminToken, resolveAdminToken } from './admin-token.ts';
+export type { Authenticator, Principal, Scope } from './auth.ts';
+export {
+  adminTokenAuthenticator,
+  assertCanRead,
+  deviceForPush,
+  hashToken,
+  principalOf,
+  registerBearerAuth,
+} from './auth.ts';
+export { BaseEnv, ConfigError, parseEnv, port } from './config.ts';
+export { Errors } from './errors.ts';
+export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http-server.ts';
+export { createHttpServer } from './http-server.ts';
+export type { Logger } from './logger.ts';
+export { createLogger, redactUrl } from './logger.ts';
+export type { EventStreamOptions, NatsConnection } from './nats.ts';
+export { connectNats, ensureEventStream, natsIsUp } from './nats.ts';
+export { connectRedis, Redis, redisIsUp, waitForRedis } from './redis.ts';
+export type { RunningService } from './run-service.ts';
+export { runService } from './run-service.ts';

@@ -1,0 +1,19 @@
+export { usageEntry } from './fixtures.ts';
+export type { Infra, InfraSource } from './infra.ts';
+export { startInfra } from './infra.ts';
+export type { LocalServer, LocalServerOptions } from './local-servers.ts';
+export {
+  freePort,
+  MissingServerBinaryError,
+  portAnswers,
+  spawnNatsServer,
+  spawnRedisServer,
+} from './local-servers.ts';
+export type { ServiceName, ServiceProcess } from './service-process.ts';
+export { startServiceProcess } from './service-process.ts';
+export type { TestNamespace } from './test-namespace.ts';
+export { dropNamespace, useTestNamespace } from './test-namespace.ts';
+export type { WaitForOptions } from './wait-for.ts';
+export { waitFor } from './wait-for.ts';
+export type { TestSocket } from './ws-client.ts';
+export { openTestSocket } from './ws-client.ts';

@@ -1,0 +1,2 @@
+export type { EntryTokens } from './tokens.ts';
+export { cacheCreationTokens, entryTokens } from './tokens.ts';

@@ -1,0 +1,56 @@
+import { DEFAULT_ACCOUNT, namesFor } from '@ccsync/contracts';
+import {
+  adminTokenAuthenticator,
+  announceGeneratedToken,
+  connectNats,
+  connectRedis,
+  createHttpServer,
+  type Logger,
+  natsIsUp,
+  type RunningService,
+  redisIsUp,
+  resolveAdminToken,
+} from '@ccsync/service-kit';
+import websocket from '@fastify/websocket';
+import type { GatewayEnv } from './config.ts';
+import { FanOut } from './realtime/fan-out.ts';
+import { registerRealtimeRoutes, startUsageRelay } from './realtime/routes.ts';
+import { registerUsageRoutes } from './usage/routes.ts';
+
+export interface Gateway extends RunningService {
+  readonly url: string;
+}
+
+export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gateway> {
+  const names = namesFor(env.CCSYNC_NAMESPACE);
+  const admin = await resolveAdminToken(env);
+  if (admin.generated) announceGeneratedToken(admin);
+  const nc = await connectNats(env.NATS_URL, 'ccsync-gateway', logger);
+  const redis = connectRedis(env.REDIS_URL, 'ccsync-gateway', logger);
+
+  const app = createHttpServer({
+    service: 'gateway',
+    logger,
+    authenticator: adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT),
+    bodyLimit: env.GATEWAY_BODY_LIMIT_BYTES,
+    readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
+  });
+  await app.register(websocket, { options: { maxPayload: env.GATEWAY_WS_MAX_MESSAGE_BYTES } });
+  const fanOut = new FanOut();
+  const stopRelay = startUsageRelay(fanOut, { nc, names, logger });
+  registerUsageRoutes(app, { redis, names });
+  registerRealtimeRoutes(app, fanOut);
+  const url = await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });
+
+  return {
+    url,
+    async close() {
+      stopRelay();
+      // Going away (1001) tells clients to reconnect, to another replica if there is one.
+      for (const client of app.websocketServer.clients) client.close(1001, 'server shutting down');
+      await app.close();
+      await nc.drain();
+      await redis.quit();
+    },
+  };
+}

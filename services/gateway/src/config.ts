@@ -1,0 +1,19 @@
+import { BaseEnv, port } from '@ccsync/service-kit';
+import { z } from 'zod';
+
+export const GatewayEnv = BaseEnv.extend({
+  /** REST, WebSocket and (later) the dashboard. */
+  GATEWAY_PORT: port(3000),
+  GATEWAY_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  /** The largest WebSocket message a client may send. */
+  GATEWAY_WS_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
+});
+export type GatewayEnv = z.infer<typeof GatewayEnv>;

@@ -1,0 +1,174 @@
+import { request as httpRequest } from 'node:http';
+import { AccountUsageReply, DeviceUsage, ServerMessage } from '@ccsync/contracts';
+import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
+import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
+import { createLogger, parseEnv } from '@ccsync/service-kit';
+import { openTestSocket, type TestSocket, usageEntry, useTestNamespace } from '@ccsync/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Gateway, startGateway } from './app.ts';
+import { GatewayEnv } from './config.ts';
+
+const ns = useTestNamespace();
+const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
+let ingest: Ingest;
+let projector: Projector;
+let gateway: Gateway;
+const sockets: TestSocket[] = [];
+
+beforeAll(async () => {
+  ingest = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
+  projector = await startProjector(parseEnv(ProjectorEnv, ns.env({ PROJECTOR_PORT: '0' })), logger);
+  gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0' })), logger);
+});
+afterAll(async () => {
+  await Promise.all(sockets.map((socket) => socket.close()));
+  await gateway?.close();
+  await projector?.close();
+  await ingest?.close();
+});
+
+const auth = { authorization: `Bearer ${ns.adminToken}` };
+const wsUrl = (token = ns.adminToken) => `${gateway.url.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`;
+
+async function push(device: string, seeds: string[], inputTokens: number): Promise<number> {
+  const response = await fetch(`${ingest.url}/v1/usage`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: JSON.stringify({
+      device,
+      entries: seeds.map((seed) =>
+        usageEntry(seed, {
+          usage: { inputTokens, outputTokens: 1, cacheCreationInputTokens: 0, cacheReadInputTokens: 2 },
+        }),
+      ),
+    }),
+  });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { seq: number }).seq;
+}
+
+/** The status code of a refused WebSocket upgrade. */
+function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, {
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        ...headers,
+      },
+    });
+    request.on('response', (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+describe('usage over WebSocket and REST', () => {
+  it('pushes token_usage_update with the stream sequence to subscribers, and serves the same totals over REST', async () => {
+    const socket = await openTestSocket(wsUrl());
+    sockets.push(socket);
+    socket.send({ type: 'subscribe', channels: ['usage'] });
+    await socket.next((message) => message.type === 'subscribed');
+
+    const seq = await push('laptop', ['g1', 'g2'], 10);
+    const update = ServerMessage.parse(
+      await socket.next((message) => message.type === 'token_usage_update' && message.seq === seq),
+    );
+    if (update.type !== 'token_usage_update') throw new Error('unreachable');
+    expect(update.payload).toMatchObject({
+      account: 'default',
+      device: 'laptop',
+      delta: {
+        entries: 2,
+        inputTokens: 20,
+        outputTokens: 2,
+        cacheCreationTokens: 0,
+        cacheReadTokens: 4,
+        totalTokens: 26,
+      },
+    });
+
+    const response = await fetch(`${gateway.url}/api/usage/laptop`, { headers: auth });
+    expect(response.status).toBe(200);
+    const usage = DeviceUsage.parse(await response.json());
+    expect(usage).toEqual(update.payload.usage);
+    expect(usage).toMatchObject({ entries: 2, inputTokens: 20, totalTokens: 26, lastSeq: seq });
+  });
+
+  it('sends nothing to a client that did not subscribe to the channel', async () => {
+    const idle = await openTestSocket(wsUrl());
+    const watcher = await openTestSocket(wsUrl());
+    sockets.push(idle, watcher);
+    watcher.send({ type: 'subscribe', channels: ['usage'] });
+    await watcher.next((message) => message.type === 'subscribed');
+    const seq = await push('laptop', ['g3'], 1);
+    await watcher.next((message) => message.seq === seq);
+    expect(idle.messages).toEqual([]);
+  });
+
+  it('lists every device of the account with their sum', async () => {
+    await push('desktop', ['g4'], 100);
+    const response = await fetch(`${gateway.url}/api/usage`, { headers: auth });
+    expect(response.status).toBe(200);
+    const reply = AccountUsageReply.parse(await response.json());
+    expect(reply.devices.map((device) => device.device)).toEqual(['desktop', 'laptop']);
+    expect(reply.totals).toEqual({
+      entries: 4,
+      inputTokens: 121,
+      outputTokens: 4,
+      cacheCreationTokens: 0,
+      cacheReadTokens: 8,
+      totalTokens: 133,
+    });
+  });
+
+  it('answers 404 for a device with no usage', async () => {
+    const response = await fetch(`${gateway.url}/api/usage/never-seen`, { headers: auth });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ code: 'CCSYNC_NOT_FOUND' });
+  });
+
+  it('answers a malformed client message with an error and keeps the connection', async () => {
+    const socket = await openTestSocket(wsUrl());
+    sockets.push(socket);
+    socket.send({ type: 'subscribe', channels: ['everything'] });
+    await socket.next((message) => message.type === 'error' && message.code === 'CCSYNC_BAD_MESSAGE');
+    socket.send({ type: 'ping' });
+    await socket.next((message) => message.type === 'pong');
+  });
+});
+
+describe('authentication', () => {
+  it('refuses REST reads without a valid token', async () => {
+    expect((await fetch(`${gateway.url}/api/usage/laptop`)).status).toBe(401);
+    expect((await fetch(`${gateway.url}/api/usage`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+  });
+
+  it('refuses a WebSocket upgrade without a valid token, and accepts the bearer header', async () => {
+    const base = `${gateway.url}/ws`;
+    expect(await upgradeStatus(base)).toBe(401);
+    expect(await upgradeStatus(`${base}?token=wrong`)).toBe(401);
+    const withHeader = await openTestSocket(base, auth);
+    sockets.push(withHeader);
+    withHeader.send({ type: 'ping' });
+    await withHeader.next((message) => message.type === 'pong');
+  });
+
+  it('does not accept ?token= on REST routes, where it would end up in logs and proxies', async () => {
+    const response = await fetch(`${gateway.url}/api/usage?token=${encodeURIComponent(ns.adminToken)}`);
+    expect(response.status).toBe(401);
+  });
+
+  it('leaves /health and /ready open', async () => {
+    expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
+    expect(await (await fetch(`${gateway.url}/ready`)).json()).toEqual({
+      status: 'ready',
+      checks: { nats: 'up', redis: 'up' },
+    });
+  });
+});

@@ -1,0 +1,3 @@
+export type { Gateway } from './app.ts';
+export { startGateway } from './app.ts';
+export { GatewayEnv } from './config.ts';

@@ -1,0 +1,85 @@
+import { ClientMessage, type Names, type ServerMessage, UsageChanged } from '@ccsync/contracts';
+import { type HttpServer, type Logger, type NatsConnection, principalOf } from '@ccsync/service-kit';
+import { z } from 'zod';
+import type { FanOut, RealtimeClient } from './fan-out.ts';
+
+export interface RealtimeDeps {
+  readonly nc: NatsConnection;
+  readonly names: Names;
+  readonly logger: Logger;
+}
+
+/**
+ * Relays the projector's change notices to subscribed sockets. Returns a function that stops
+ * listening to NATS.
+ */
+export function startUsageRelay(fanOut: FanOut, { nc, names, logger }: RealtimeDeps): () => void {
+  const subscription = nc.subscribe(names.allUsageChangedSubjects, {
+    callback: (error, message) => {
+      if (error) {
+        logger.warn({ err: error }, 'usage notice subscription failed');
+        return;
+      }
+      const notice = UsageChanged.safeParse(message.json());
+      if (!notice.success) {
+        logger.warn({ subject: message.subject }, 'ignoring malformed usage notice');
+        return;
+      }
+      fanOut.publish(notice.data.account, 'usage', {
+        type: 'token_usage_update',
+        seq: notice.data.seq,
+        payload: notice.data,
+      });
+    },
+  });
+  return () => subscription.unsubscribe();
+}
+
+/** `GET /ws`: authenticated by the bearer header or `?token=`, then JSON messages both ways. */
+export function registerRealtimeRoutes(app: HttpServer, fanOut: FanOut): void {
+  app.get(
+    '/ws',
+    {
+      websocket: true,
+      config: { allowQueryToken: true },
+      schema: { querystring: z.object({ token: z.string().optional() }) },
+    },
+    (socket, request) => {
+      const principal = principalOf(request);
+      const client: RealtimeClient = {
+        account: principal.account,
+        channels: new Set(),
+        send: (message: ServerMessage) => socket.send(JSON.stringify(message)),
+      };
+      fanOut.add(client);
+      socket.on('close', () => fanOut.remove(client));
+      socket.on('message', (raw: Buffer, isBinary: boolean) => {
+        let parsed: ReturnType<typeof ClientMessage.safeParse>;
+        try {
+          parsed = ClientMessage.safeParse(isBinary ? undefined : JSON.parse(raw.toString('utf8')));
+        } catch {
+          client.send({ type: 'error', code: 'CCSYNC_BAD_MESSAGE', message: 'Messages must be JSON' });
+          return;
+        }
+        if (!parsed.success) {
+          client.send({ type: 'error', code: 'CCSYNC_BAD_MESSAGE', message: z.prettifyError(parsed.error) });
+          return;
+        }
+        const message = parsed.data;
+        switch (message.type) {
+          case 'subscribe':
+            for (const channel of message.channels) client.channels.add(channel);
+            client.send({ type: 'subscribed', channels: [...client.channels] });
+            break;
+          case 'unsubscribe':
+            for (const channel of message.channels) client.channels.delete(channel);
+            client.send({ type: 'unsubscribed', channels: message.channels });
+            break;
+          case 'ping':
+            client.send({ type: 'pong' });
+            break;
+        }
+      });
+    },
+  );
+}

@@ -1,0 +1,57 @@
+import { DEFAULT_ACCOUNT, namesFor } from '@ccsync/contracts';
+import {
+  adminTokenAuthenticator,
+  announceGeneratedToken,
+  connectNats,
+  connectRedis,
+  createHttpServer,
+  ensureEventStream,
+  type Logger,
+  natsIsUp,
+  type RunningService,
+  redisIsUp,
+  resolveAdminToken,
+} from '@ccsync/service-kit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { IngestEnv } from './config.ts';
+import { registerUsageRoutes } from './usage/routes.ts';
+
+export interface Ingest extends RunningService {
+  /** The bound HTTP address, e.g. http://127.0.0.1:3001. */
+  readonly url: string;
+}
+
+/** Connects, makes sure the event stream exists, and starts accepting usage. */
+export async function startIngest(env: IngestEnv, logger: Logger): Promise<Ingest> {
+  const names = namesFor(env.CCSYNC_NAMESPACE);
+  const admin = await resolveAdminToken(env);
+  if (admin.generated) announceGeneratedToken(admin);
+
+  const nc = await connectNats(env.NATS_URL, 'ccsync-ingest', logger);
+  const redis = connectRedis(env.REDIS_URL, 'ccsync-ingest', logger);
+  await ensureEventStream(await jetstreamManager(nc), names, {
+    replicas: env.CCSYNC_STREAM_REPLICAS,
+    maxAgeSeconds: env.CCSYNC_STREAM_MAX_AGE_SECONDS,
+    duplicateWindowSeconds: env.CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS,
+  });
+
+  const app = createHttpServer({
+    service: 'ingest',
+    logger,
+    authenticator: adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT),
+    bodyLimit: env.INGEST_BODY_LIMIT_BYTES,
+    readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
+  });
+  registerUsageRoutes(app, { js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
+  const url = await app.listen({ host: env.HOST, port: env.INGEST_PORT });
+
+  return {
+    url,
+    async close() {
+      // Stop taking requests first, so every accepted one finishes its publish before the drain.
+      await app.close();
+      await nc.drain();
+      await redis.quit();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { BaseEnv, port } from '@ccsync/service-kit';
+import { z } from 'zod';
+
+export const IngestEnv = BaseEnv.extend({
+  INGEST_PORT: port(3001),
+  /** Larger request bodies get 413. A full 5,000-entry batch is about 2.5 MB. */
+  INGEST_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(8 * 1024 * 1024),
+  /** Stream replicas: 1 for one NATS server, 3 for a JetStream cluster. */
+  CCSYNC_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** 0 keeps the event history for ever. */
+  CCSYNC_STREAM_MAX_AGE_SECONDS: z.coerce.number().int().nonnegative().default(0),
+  CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(120),
+  /** How long a publish may wait for JetStream's ack before the client is told to retry. */
+  INGEST_PUBLISH_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+});
+export type IngestEnv = z.infer<typeof IngestEnv>;

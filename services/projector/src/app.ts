@@ -1,0 +1,65 @@
+import { DEFAULT_ACCOUNT, namesFor } from '@ccsync/contracts';
+import {
+  adminTokenAuthenticator,
+  connectNats,
+  connectRedis,
+  createHttpServer,
+  ensureEventStream,
+  type Logger,
+  natsIsUp,
+  type RunningService,
+  redisIsUp,
+  resolveAdminToken,
+  waitForRedis,
+} from '@ccsync/service-kit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { ProjectorEnv } from './config.ts';
+import { startProjectionConsumer } from './consumer.ts';
+import { defineProjectionCommands } from './usage/project-usage.ts';
+
+export interface Projector extends RunningService {
+  readonly url: string;
+}
+
+export async function startProjector(env: ProjectorEnv, logger: Logger): Promise<Projector> {
+  const names = namesFor(env.CCSYNC_NAMESPACE);
+  const admin = await resolveAdminToken(env);
+  const nc = await connectNats(env.NATS_URL, 'ccsync-projector', logger);
+  const redis = connectRedis(env.REDIS_URL, 'ccsync-projector', logger);
+  defineProjectionCommands(redis);
+  await waitForRedis(redis);
+  const jsm = await jetstreamManager(nc);
+  // The projector may start before ingest has ever run; the stream is created the same way by both.
+  await ensureEventStream(jsm, names, {
+    replicas: env.CCSYNC_STREAM_REPLICAS,
+    maxAgeSeconds: env.CCSYNC_STREAM_MAX_AGE_SECONDS,
+    duplicateWindowSeconds: env.CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS,
+  });
+  const consumer = await startProjectionConsumer({
+    nc,
+    jsm,
+    redis,
+    names,
+    logger,
+    batchSize: env.PROJECTOR_BATCH_SIZE,
+  });
+
+  const app = createHttpServer({
+    service: 'projector',
+    logger,
+    authenticator: adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT),
+    readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
+  });
+  const url = await app.listen({ host: env.HOST, port: env.PROJECTOR_PORT });
+
+  return {
+    url,
+    async close() {
+      await app.close();
+      // Stop pulling, let the event in hand finish and ack, then drain what is left to flush.
+      await consumer.stop();
+      await nc.drain();
+      await redis.quit();
+    },
+  };
+}
