@@ -10,6 +10,7 @@ const infra = { globalSetup: ['packages/testkit/src/global-setup.ts'] };
 
 export default defineConfig({
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       { test: { name: 'unit', include: ['{packages,services}/*/src/**/*.unit.spec.ts'] } },
       {
