@@ -42,7 +42,14 @@ export const UsageEntry = z.object({
   model: z.string().min(1).max(256).optional(),
   /** `usage.speed`, e.g. "fast", which changes the price of some models. */
   speed: z.string().min(1).max(32).optional(),
+  /** The project directory the transcript sits in under `projects/`, as ccusage names projects. */
   projectPath: z.string().min(1).max(4096).optional(),
+  /**
+   * Where the line was read: the transcript's path below `projects/` and the line's byte offset.
+   * ccusage breaks ties and orders models by file path, then line; the projector needs the same.
+   */
+  file: z.string().min(1).max(4096).optional(),
+  offset: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
   /** A cost that Claude Code itself wrote on the line, when it did. */
   costUSD: z.number().nonnegative().optional(),
   usage: UsageTokens,
