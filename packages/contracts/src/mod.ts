@@ -12,10 +12,13 @@ export {
 export { ErrorReply, HealthReply, ReadyReply } from './http/common.ts';
 export {
   AccountUsageReply,
+  DeviceHeartbeat,
   DeviceUsageParams,
   DeviceUsageReply,
+  HeartbeatRequest,
   PushUsageReply,
   PushUsageRequest,
+  WhoAmIReply,
 } from './http/usage.ts';
 export { AccountId, DEFAULT_ACCOUNT, DeviceId, EventId, Namespace, StreamSeq } from './ids.ts';
 export type { Names } from './names.ts';

@@ -18,6 +18,9 @@ export interface Names {
   /** Core NATS (not stored) notices that a projection changed, for gateways to fan out. */
   usageChangedSubject(account: AccountId): string;
   readonly allUsageChangedSubjects: string;
+  /** Core NATS device heartbeats, from which presence is derived; not stored. */
+  presenceSubject(account: AccountId): string;
+  readonly allPresenceSubjects: string;
   /** The durable pull consumer of one projection version. */
   projectorConsumer(version: number): string;
   /** The prefix of every Redis key of this namespace. */
@@ -33,6 +36,8 @@ export function namesFor(namespace: Namespace): Names {
     accountEventSubjects: (account) => `${namespace}.events.${account}.>`,
     usageChangedSubject: (account) => `${namespace}.changes.${account}.usage`,
     allUsageChangedSubjects: `${namespace}.changes.*.usage`,
+    presenceSubject: (account) => `${namespace}.presence.${account}`,
+    allPresenceSubjects: `${namespace}.presence.*`,
     projectorConsumer: (version) => `${namespace}_projector_v${version}`,
     redisPrefix: `${namespace}:`,
   };

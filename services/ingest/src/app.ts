@@ -14,6 +14,7 @@ import {
 } from '@ccsync/service-kit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { IngestEnv } from './config.ts';
+import { registerDeviceRoutes } from './devices/routes.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
 
 export interface Ingest extends RunningService {
@@ -43,6 +44,7 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });
   registerUsageRoutes(app, { js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
+  registerDeviceRoutes(app, { nc, names });
   const url = await app.listen({ host: env.HOST, port: env.INGEST_PORT });
 
   return {

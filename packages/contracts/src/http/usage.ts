@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_ENTRIES_PER_EVENT, UsageEntry, UsageSource } from '../events/usage-recorded.ts';
-import { DeviceId, EventId, StreamSeq } from '../ids.ts';
+import { AccountId, DeviceId, EventId, StreamSeq } from '../ids.ts';
 import { DeviceUsage, TokenTotals } from '../views/usage.ts';
 
 /** `POST /v1/usage` on ingest: a device's batch of transcript records. */
@@ -33,3 +33,19 @@ export const AccountUsageReply = z.object({
   totals: TokenTotals,
 });
 export type AccountUsageReply = z.infer<typeof AccountUsageReply>;
+
+/** `POST /v1/heartbeat` on ingest: the agent's sign of life, from which presence is derived. */
+export const HeartbeatRequest = z.object({ device: DeviceId.optional() });
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
+
+/** Published on core NATS for each heartbeat. */
+export const DeviceHeartbeat = z.object({ account: AccountId, device: DeviceId, at: z.iso.datetime() });
+export type DeviceHeartbeat = z.infer<typeof DeviceHeartbeat>;
+
+/** `GET /v1/whoami` on ingest: what the presented token is, so `ccsync login` can check it. */
+export const WhoAmIReply = z.object({
+  account: AccountId,
+  scope: z.enum(['admin', 'viewer', 'device']),
+  device: DeviceId.optional(),
+});
+export type WhoAmIReply = z.infer<typeof WhoAmIReply>;
