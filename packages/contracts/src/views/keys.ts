@@ -8,8 +8,11 @@ import type { Names } from '../names.ts';
 export interface ViewKeys {
   /** The last stream sequence applied by this version (string). */
   readonly checkpoint: string;
-  /** Ids of usage entries already applied for an account (set), so replays change nothing. */
-  appliedEntries(account: AccountId): string;
+  /**
+   * Ids of a device's usage entries already applied (set), so a resent or replayed entry changes
+   * nothing. Entry ids are unique per device (they derive from the file and offset it was read at).
+   */
+  appliedEntries(account: AccountId, device: DeviceId): string;
   /** One device's totals (hash of TokenTotals fields plus lastSeq and updatedAt). */
   deviceUsage(account: AccountId, device: DeviceId): string;
   /** The devices of an account that have usage (set). */
@@ -20,7 +23,7 @@ export function viewKeys(names: Names, version: number): ViewKeys {
   const prefix = `${names.redisPrefix}v${version}:`;
   return {
     checkpoint: `${prefix}checkpoint`,
-    appliedEntries: (account) => `${prefix}applied:${account}`,
+    appliedEntries: (account, device) => `${prefix}applied:${account}:device:${device}`,
     deviceUsage: (account, device) => `${prefix}usage:${account}:device:${device}`,
     accountDevices: (account) => `${prefix}devices:${account}`,
   };

@@ -78,7 +78,7 @@ export async function projectUsageRecorded(
     args.push(entry.id, tokens.inputTokens, tokens.outputTokens, tokens.cacheCreationTokens, tokens.cacheReadTokens);
   }
   const [entries, input, output, creation, read, flat] = await redis.ccsyncApplyUsage(
-    keys.appliedEntries(account),
+    keys.appliedEntries(account, device),
     keys.deviceUsage(account, device),
     keys.accountDevices(account),
     keys.checkpoint,
