@@ -1,3 +1,4 @@
+export { CCUSAGE_ORACLE_VERSION, ccusageBinary } from './ccusage-oracle.ts';
 export { usageEntry } from './fixtures.ts';
 export type { Infra, InfraSource } from './infra.ts';
 export { startInfra } from './infra.ts';
@@ -13,6 +14,8 @@ export type { ServiceName, ServiceProcess } from './service-process.ts';
 export { startServiceProcess } from './service-process.ts';
 export type { TestNamespace } from './test-namespace.ts';
 export { dropNamespace, useTestNamespace } from './test-namespace.ts';
+export type { CorpusDevice, CorpusFile, TranscriptCorpus, TranscriptCorpusOptions } from './transcript-corpus.ts';
+export { generateTranscriptCorpus, writeTranscriptCorpus } from './transcript-corpus.ts';
 export type { WaitForOptions } from './wait-for.ts';
 export { waitFor } from './wait-for.ts';
 export type { TestSocket } from './ws-client.ts';

@@ -1,2 +1,59 @@
+export type { CalendarDate } from './calendar/index.ts';
+export { compactDate, LOCAL_TIMEZONE, zonedDate } from './calendar/index.ts';
+export type { DedupeKeys, DedupeOutcome, UsageDeduper } from './dedupe/index.ts';
+export { chooseWinner, createUsageDeduper, dedupeEntries, dedupeKeys, isSidechainReplay } from './dedupe/index.ts';
+export type {
+  CategoryRates,
+  MessageCost,
+  ModelPricing,
+  PricingOverrides,
+  PricingTable,
+  ResolvedPricing,
+  SecondaryModelPricing,
+} from './pricing/index.ts';
+export {
+  CCUSAGE_OFFLINE_PRICING,
+  calculateCost,
+  extendPricingTable,
+  loadPricingTable,
+  messageCost,
+  PricingTableError,
+  parsePricingOverrides,
+  resolveModelPricing,
+  SYNTHETIC_MODEL,
+} from './pricing/index.ts';
+export type {
+  BlockProjection,
+  BlocksReport,
+  BlocksReportOptions,
+  BlockTokenCounts,
+  BlockWindow,
+  BurnRate,
+  DailyModelBreakdown,
+  DailyReport,
+  DailyReportOptions,
+  DailyRow,
+  DailyTotals,
+  PricedEntry,
+  TokenLimitStatus,
+} from './reports/index.ts';
+export {
+  blocksReport,
+  dailyReport,
+  formatCcusageJson,
+  formatRustFloat,
+  priceEntry,
+  reportedModelName,
+} from './reports/index.ts';
 export type { EntryTokens } from './tokens.ts';
 export { cacheCreationTokens, entryTokens } from './tokens.ts';
+export type { TranscriptLineContext } from './transcript/index.ts';
+export {
+  entryId,
+  parseStrictTimestamp,
+  parseTranscript,
+  parseTranscriptLine,
+  parseTranscripts,
+  projectFromPath,
+  sessionFromPath,
+} from './transcript/index.ts';

@@ -1,0 +1,45 @@
+/** A calendar date `YYYY-MM-DD`, as ccusage prints days. */
+export type CalendarDate = string;
+
+/** `local` (accepted by ccusage's `-z`) means the process's own timezone. */
+export const LOCAL_TIMEZONE = 'local';
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The date an instant falls on in an IANA timezone (ccusage groups days in `-z`'s timezone). Throws a
+ * RangeError for an unknown timezone, as ccusage refuses one.
+ */
+export function zonedDate(epochMs: number, timezone: string): CalendarDate {
+  const parts = formatterFor(timezone).formatToParts(epochMs);
+  let year = '';
+  let month = '';
+  let day = '';
+  for (const part of parts) {
+    if (part.type === 'year') year = part.value;
+    else if (part.type === 'month') month = part.value;
+    else if (part.type === 'day') day = part.value;
+  }
+  return `${year.padStart(4, '0')}-${month}-${day}`;
+}
+
+/** A date filter value (`YYYYMMDD` or `YYYY-MM-DD`, as ccusage's `--since`/`--until` accept) as `YYYYMMDD`. */
+export function compactDate(date: string): string {
+  return date.replaceAll('-', '');
+}
+
+function formatterFor(timezone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timezone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone === LOCAL_TIMEZONE ? undefined : timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      calendar: 'gregory',
+      numberingSystem: 'latn',
+    });
+    formatters.set(timezone, formatter);
+  }
+  return formatter;
+}
