@@ -1,4 +1,4 @@
-import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import type { UsageEntry } from '@ccsync/contracts';
@@ -50,7 +50,7 @@ describe.each(CORPORA)('ccusage parity on corpus seed $seed ($devices devices)',
   const ccusage = async (args: readonly string[]): Promise<{ stdout: string; json: unknown }> => {
     const home = join(workDir, 'home');
     const cwd = join(workDir, 'cwd');
-    await execa('mkdir', ['-p', home, cwd]);
+    await Promise.all([mkdir(home, { recursive: true }), mkdir(cwd, { recursive: true })]);
     const { stdout } = await execa(binary, ['claude', ...args, '--json', '--offline'], {
       cwd,
       extendEnv: false,

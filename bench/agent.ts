@@ -1,0 +1,149 @@
+import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
+import { createLogger, generateAdminToken, parseEnv } from '@ccsync/service-kit';
+import { ccusageBinary, spawnNatsServer, spawnRedisServer } from '@ccsync/testkit';
+import { execa } from 'execa';
+import { type BenchCorpusOptions, benchCorpus } from './corpus.ts';
+import { type BenchmarkResult, type Figure, measureCommand, medianOf } from './measure.ts';
+
+const BIN = fileURLToPath(new URL('../packages/agent/bin/ccsync.js', import.meta.url));
+const CORPUS_ROOT = fileURLToPath(new URL('.corpus/', import.meta.url));
+
+const seconds = (value: number) =>
+  `${value < 1 ? (value * 1000).toFixed(0) : value.toFixed(2)} ${value < 1 ? 'ms' : 's'}`;
+const mib = (value: number | undefined) => (value === undefined ? 'n/a' : `${value.toFixed(0)} MiB`);
+
+/**
+ * The agent against ccusage 20.0.24 on the same history: a cold local report, and a warm push of
+ * ten new lines right after a full one.
+ */
+export async function agentBenchmarks(corpusOptions: BenchCorpusOptions, runs: number): Promise<BenchmarkResult> {
+  const { claudeDir, bytes } = await benchCorpus(join(CORPUS_ROOT, String(corpusOptions.files)), corpusOptions);
+  const home = await mkdtemp(join(tmpdir(), 'ccsync-bench-home-'));
+  const ccusage = await ccusageBinary();
+
+  const ours = await medianOf(runs, () =>
+    measureCommand('node', [BIN, 'report', 'daily', '--local', '--json', '-z', 'UTC', '--claude-dir', claudeDir]),
+  );
+  const theirs = await medianOf(runs, () =>
+    measureCommand(ccusage, ['claude', 'daily', '--json', '--offline', '-z', 'UTC'], {
+      CLAUDE_CONFIG_DIR: claudeDir,
+      HOME: home,
+    }),
+  );
+  const identical = ours.stdout === theirs.stdout;
+  const mbps = (run: { seconds: number }) => `${(bytes / 1e6 / run.seconds).toFixed(0)} MB/s`;
+  const coldRatio = ours.seconds / theirs.seconds;
+  const figures: Figure[] = [
+    {
+      metric: `cold \`report daily --local --json\` over ${(bytes / 1e6).toFixed(0)} MB`,
+      value: `${seconds(ours.seconds)} (${mbps(ours)})`,
+      reference: `ccusage ${seconds(theirs.seconds)} (${mbps(theirs)})`,
+      ratio: `${coldRatio.toFixed(2)}× ccusage's time`,
+      goal: '≤ 1.5×',
+      met: coldRatio <= 1.5,
+      note: identical ? 'output byte-identical to ccusage' : 'OUTPUT DIFFERS FROM CCUSAGE',
+    },
+  ];
+  if (ours.peakMiB !== undefined && theirs.peakMiB !== undefined) {
+    figures.push({
+      metric: 'peak memory of the cold report',
+      value: mib(ours.peakMiB),
+      reference: `ccusage ${mib(theirs.peakMiB)}`,
+      ratio: `${(ours.peakMiB / theirs.peakMiB).toFixed(2)}×`,
+      goal: '≤ ccusage',
+      met: ours.peakMiB <= theirs.peakMiB,
+    });
+  }
+  figures.push(...(await warmPush(claudeDir, theirs.seconds, runs)));
+  await rm(home, { recursive: true, force: true });
+  return {
+    name: 'Agent scan',
+    setup: `${corpusOptions.files} transcripts, ${(bytes / 1e6).toFixed(0)} MB; median of ${runs} runs; ccusage 20.0.24 native binary`,
+    figures,
+  };
+}
+
+/** A push right after a full one, with ten new lines, against a real ingest and JetStream. */
+async function warmPush(claudeDir: string, ccusageSeconds: number, runs: number): Promise<Figure[]> {
+  const [nats, redis] = await Promise.all([spawnNatsServer(), spawnRedisServer()]);
+  const token = generateAdminToken();
+  let ingest: Ingest | undefined;
+  const stateDir = await mkdtemp(join(tmpdir(), 'ccsync-bench-state-'));
+  try {
+    const env = parseEnv(IngestEnv, {
+      NATS_URL: nats.url,
+      REDIS_URL: redis.url,
+      CCSYNC_ADMIN_TOKEN: token,
+      CCSYNC_NAMESPACE: 'bench',
+      INGEST_PORT: '0',
+      LOG_LEVEL: 'silent',
+    });
+    ingest = await startIngest(env, createLogger('ingest', env));
+    const push = [
+      'push',
+      '--ingest',
+      ingest.url,
+      '--token',
+      token,
+      '--device',
+      'bench',
+      '--claude-dir',
+      claudeDir,
+      '--state-dir',
+      stateDir,
+      '--json',
+    ];
+    await execa('node', [BIN, ...push], { preferLocal: true });
+
+    const project = join(claudeDir, 'projects', (await readdir(join(claudeDir, 'projects')))[0] ?? '');
+    const transcript = join(project, (await readdir(project))[0] ?? '');
+    let counter = 0;
+    const warm = await medianOf(runs, async () => {
+      const lines = Array.from({ length: 10 }, () => {
+        counter++;
+        return `${JSON.stringify({
+          type: 'assistant',
+          timestamp: new Date(Date.UTC(2026, 10, 1, 0, 0, counter)).toISOString(),
+          sessionId: 'bench-warm',
+          requestId: `req_warm_${Date.now()}_${counter}`,
+          message: {
+            id: `msg_warm_${Date.now()}_${counter}`,
+            model: 'claude-sonnet-4-5-20250929',
+            usage: { input_tokens: 10, output_tokens: 10 },
+          },
+        })}\n`;
+      });
+      await appendFile(transcript, lines.join(''));
+      return measureCommand('node', [BIN, ...push]);
+    });
+    const start = await medianOf(runs, () => measureCommand('node', [BIN, '--version']));
+    const work = Math.max(warm.seconds - start.seconds, 0);
+    const speedup = ccusageSeconds / warm.seconds;
+    return [
+      {
+        metric: 'warm push of 10 new lines: work beyond process start',
+        value: seconds(work),
+        reference: `process start and module load ${seconds(start.seconds)}`,
+        ratio: `total ${seconds(warm.seconds)}`,
+        goal: '< 50 ms',
+        met: work < 0.05,
+      },
+      {
+        metric: 'warm push against ccusage re-reading everything',
+        value: seconds(warm.seconds),
+        reference: `ccusage ${seconds(ccusageSeconds)}`,
+        ratio: `${speedup.toFixed(0)}× faster`,
+        goal: '≥ 100×',
+        met: speedup >= 100,
+      },
+    ];
+  } finally {
+    await ingest?.close();
+    await Promise.all([nats.dispose(), redis.dispose()]);
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,97 @@
+import { type FSWatcher, watch } from 'node:fs';
+import { AgentError } from '../errors.ts';
+import { printError, printLine } from '../output.ts';
+import { silentProgress } from '../progress.ts';
+import type { AgentSettings } from '../settings.ts';
+import { findProjectsDirs } from '../transcripts/claude-dirs.ts';
+import { printPushResult, requireServer, runPush } from './push.ts';
+
+/** A new line is pushed this long after the last write to its file, so bursts go as one batch. */
+const DEBOUNCE_MS = 150;
+/** Catches what file events miss (network file systems, editors replacing files). */
+const POLL_MS = 10_000;
+const HEARTBEAT_MS = 30_000;
+const MAX_RETRY_MS = 5 * 60_000;
+
+/**
+ * Follows the transcripts and pushes within a second of a new line. When the server is
+ * unreachable, batches wait in the spool and are retried with exponential backoff. Sends a
+ * heartbeat so the server can show the device as online. Stops cleanly on SIGINT or SIGTERM.
+ */
+export async function runWatch(settings: AgentSettings): Promise<void> {
+  const { ingestUrl, token } = requireServer(settings);
+  const projectsDirs = await findProjectsDirs(settings.claudeDirs);
+  let running: Promise<void> | undefined;
+  let again = false;
+  let retryMs = 1000;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let debounceTimer: NodeJS.Timeout | undefined;
+
+  const pushNow = (): Promise<void> => {
+    if (running !== undefined) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          const result = await runPush(settings, silentProgress);
+          if (result.entriesRead > 0 || result.acknowledged > 0 || result.spooled > 0)
+            printPushResult(settings, result);
+          clearTimeout(retryTimer);
+          if (result.spooled > 0) {
+            // The server is away: try again later, waiting longer each time.
+            retryTimer = setTimeout(() => void pushNow(), retryMs);
+            retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+          } else {
+            retryMs = 1000;
+          }
+        } catch (error) {
+          if (!(error instanceof AgentError)) throw error;
+          printError(error.message);
+        }
+      } while (again);
+      running = undefined;
+    })();
+    return running;
+  };
+
+  const schedule = () => {
+    clearTimeout(debounceTimer);
+    debounceTimer = setTimeout(() => void pushNow(), DEBOUNCE_MS);
+  };
+
+  const heartbeat = () =>
+    fetch(`${ingestUrl}/v1/heartbeat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ device: settings.device }),
+      signal: AbortSignal.timeout(10_000),
+    }).catch(() => undefined);
+
+  const watchers: FSWatcher[] = projectsDirs.map((dir) =>
+    watch(dir, { recursive: true }, (_event, name) => {
+      if (name === null || name.endsWith('.jsonl')) schedule();
+    }),
+  );
+  const poll = setInterval(schedule, POLL_MS);
+  const beat = setInterval(() => void heartbeat(), HEARTBEAT_MS);
+  void heartbeat();
+
+  if (!settings.json) printLine(`Watching ${projectsDirs.join(', ')} as ${settings.device}; Ctrl-C stops`);
+  await pushNow();
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      for (const watcher of watchers) watcher.close();
+      clearInterval(poll);
+      clearInterval(beat);
+      clearTimeout(debounceTimer);
+      clearTimeout(retryTimer);
+      void (running ?? Promise.resolve()).finally(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { DeviceId } from '@ccsync/contracts';
+import { z } from 'zod';
+import { AgentError, ExitCode } from './errors.ts';
+import { configDir, defaultStateDir } from './paths.ts';
+
+/** What `ccsync login` keeps in the config directory. */
+export const StoredConfig = z.object({
+  ingestUrl: z.url().optional(),
+  token: z.string().min(1).optional(),
+  device: DeviceId.optional(),
+});
+export type StoredConfig = z.infer<typeof StoredConfig>;
+
+export const configFile = (env: NodeJS.ProcessEnv = process.env) => join(configDir(env), 'config.json');
+
+export async function readStoredConfig(env: NodeJS.ProcessEnv = process.env): Promise<StoredConfig> {
+  const path = configFile(env);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
+  const parsed = StoredConfig.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new AgentError(
+      ExitCode.NotConfigured,
+      `${path} is not a valid ccsync config: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** The flags every command shares, as commander hands them over. */
+export interface CommonFlags {
+  readonly ingest?: string;
+  readonly token?: string;
+  readonly device?: string;
+  readonly claudeDir?: string;
+  readonly stateDir?: string;
+  readonly json?: boolean;
+}
+
+export interface AgentSettings {
+  readonly ingestUrl: string | undefined;
+  readonly token: string | undefined;
+  readonly device: DeviceId;
+  /** The comma list from --claude-dir or CLAUDE_CONFIG_DIR; undefined means ccusage's defaults. */
+  readonly claudeDirs: string | undefined;
+  readonly stateDir: string;
+  readonly json: boolean;
+}
+
+/** A hostname made into a valid device id: other characters become "-". */
+export function deviceFromHostname(name: string = hostname()): DeviceId {
+  const cleaned = name
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 64);
+  return DeviceId.parse(cleaned || 'device');
+}
+
+/** Flags win over the environment, which wins over the stored config, which wins over defaults. */
+export async function resolveSettings(
+  flags: CommonFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AgentSettings> {
+  const stored = await readStoredConfig(env);
+  // Empty values count as unset, as they do in shells and compose files.
+  const pick = (...values: (string | undefined)[]) => values.find((value) => value !== undefined && value !== '');
+  const requested = pick(flags.device, env.CCSYNC_DEVICE, stored.device);
+  let device = deviceFromHostname();
+  if (requested !== undefined) {
+    const parsed = DeviceId.safeParse(requested);
+    if (!parsed.success) {
+      throw new AgentError(ExitCode.Usage, `Invalid device id "${requested}": use letters, digits, ".", "_" or "-"`);
+    }
+    device = parsed.data;
+  }
+  return {
+    ingestUrl: pick(flags.ingest, env.CCSYNC_INGEST_URL, stored.ingestUrl)?.replace(/\/+$/, ''),
+    token: pick(flags.token, env.CCSYNC_TOKEN, stored.token),
+    device,
+    claudeDirs: pick(flags.claudeDir, env.CLAUDE_CONFIG_DIR),
+    stateDir: pick(flags.stateDir) ?? defaultStateDir(env),
+    json: flags.json === true,
+  };
+}
