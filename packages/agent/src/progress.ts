@@ -1,4 +1,4 @@
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 
 /** Progress of a long read. On a terminal it draws a bar; elsewhere it stays silent. */
 export interface Progress {
@@ -13,9 +13,13 @@ export const silentProgress: Progress = { start() {}, advance() {}, count() {}, 
 /** Below this much to read, a bar would only flicker. */
 const MIN_BYTES_FOR_BAR = 16 * 1024 * 1024;
 
-/** A bar on stderr (records, MB/s, ETA) for the first backfill of a large history. */
-export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+/**
+ * A bar on stderr (records, MB/s, ETA) for the first backfill of a large history. The bar's module
+ * is loaded only on a terminal, so scripted and hook-triggered pushes never pay for it.
+ */
+export async function terminalProgress(stream: NodeJS.WriteStream = process.stderr): Promise<Progress> {
   if (!stream.isTTY) return silentProgress;
+  const { SingleBar } = await import('cli-progress');
   let bar: SingleBar | undefined;
   let entries = 0;
   let bytes = 0;

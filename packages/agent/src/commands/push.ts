@@ -22,7 +22,7 @@ export async function runPush(settings: AgentSettings, progress?: Progress): Pro
     claudeDirs: settings.claudeDirs,
     stateDir: settings.stateDir,
     client: createIngestClient(ingestUrl, token),
-    progress: progress ?? (settings.json ? silentProgress : terminalProgress()),
+    progress: progress ?? (settings.json ? silentProgress : await terminalProgress()),
   });
 }
 

@@ -23,8 +23,8 @@ async function readLocalEntries(settings: AgentSettings): Promise<UsageEntry[]> 
     throw new AgentError(ExitCode.NoTranscripts, 'No Claude Code data found (expected a projects/ directory)');
   }
   const entries: UsageEntry[] = [];
-  for (const file of await discoverTranscripts(projectsDirs)) {
-    for (const entry of (await readUsage(file, 0)).entries) entries.push(entry);
+  for (const file of discoverTranscripts(projectsDirs)) {
+    for (const entry of readUsage(file, 0).entries) entries.push(entry);
   }
   return entries;
 }

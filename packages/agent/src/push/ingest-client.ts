@@ -1,4 +1,6 @@
-import { ErrorReply, PushUsageReply, type PushUsageRequest } from '@ccsync/contracts';
+import { request } from 'node:http';
+import { request as requestTls } from 'node:https';
+import type { PushUsageReply, PushUsageRequest } from '@ccsync/contracts';
 import { AgentError, ExitCode } from '../errors.ts';
 
 /** The server could not take the batch now (unreachable, 429, 5xx): spool it and retry later. */
@@ -12,31 +14,70 @@ export interface IngestClient {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-async function describe(response: Response): Promise<string> {
-  const body = ErrorReply.safeParse(await response.json().catch(() => undefined));
-  return body.success ? `${body.data.code}: ${body.data.message}` : `HTTP ${response.status}`;
+interface HttpReply {
+  readonly status: number;
+  readonly body: string;
+}
+
+/**
+ * One JSON POST with node:http rather than fetch: hooks run `ccsync push` on every prompt, and
+ * loading fetch's implementation costs more than the whole warm push.
+ */
+function postJson(url: URL, token: string, body: string): Promise<HttpReply> {
+  const send = url.protocol === 'https:' ? requestTls : request;
+  return new Promise((resolve, reject) => {
+    const outgoing = send(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${token}`,
+        },
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createIngestClient(ingestUrl: string, token: string): IngestClient {
+  const endpoint = new URL(`${ingestUrl}/v1/usage`);
   return {
     async pushUsage(batch) {
-      let response: Response;
+      let reply: HttpReply;
       try {
-        response = await fetch(`${ingestUrl}/v1/usage`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify(batch),
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        });
+        reply = await postJson(endpoint, token, JSON.stringify(batch));
       } catch (error) {
         throw new ServerUnavailableError(`cannot reach ${ingestUrl}: ${(error as Error).message}`, { cause: error });
       }
-      if (response.status === 202) return PushUsageReply.parse(await response.json());
-      const reason = await describe(response);
-      if (response.status === 401 || response.status === 403) {
+      const body = parseJson(reply.body);
+      if (reply.status === 202 && typeof body?.seq === 'number') return body as unknown as PushUsageReply;
+      const reason = typeof body?.code === 'string' ? `${body.code}: ${String(body.message)}` : `HTTP ${reply.status}`;
+      if (reply.status === 401 || reply.status === 403) {
         throw new AgentError(ExitCode.AuthRefused, `The server refused this token (${reason})`);
       }
-      if (response.status === 429 || response.status >= 500) throw new ServerUnavailableError(reason);
+      if (reply.status === 429 || reply.status >= 500 || reply.status === 202) throw new ServerUnavailableError(reason);
       throw new AgentError(ExitCode.Rejected, `The server rejected a batch (${reason})`);
     },
   };

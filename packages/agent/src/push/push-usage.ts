@@ -90,11 +90,11 @@ async function pushLocked({
       `No Claude Code data found${claudeDirs === undefined ? ' in ~/.config/claude or ~/.claude' : ` in ${claudeDirs}`} (expected a projects/ directory)`,
     );
   }
-  const files = await discoverTranscripts(projectsDirs);
+  const files = discoverTranscripts(projectsDirs);
   const plans = [];
   let bytesToRead = 0;
   for (const file of files) {
-    const plan = await cursors.plan(file.path);
+    const plan = cursors.plan(file.path);
     if (plan.unchanged) continue;
     plans.push({ file, plan });
     bytesToRead += plan.snapshot.size - plan.from;
@@ -122,14 +122,14 @@ async function pushLocked({
       }
       spooled += batch.entries.length;
     }
-    for (const cursor of pendingCursors) await cursors.advance(cursor.path, cursor.offset, cursor.snapshot);
+    for (const cursor of pendingCursors) cursors.advance(cursor.path, cursor.offset, cursor.snapshot);
     pendingCursors = [];
     await cursors.save();
   };
 
   try {
     for (const { file, plan } of plans) {
-      const read = await readUsage(file, plan.from, (bytes) => progress.advance(bytes));
+      const read = readUsage(file, plan.from, (bytes) => progress.advance(bytes));
       entriesRead += read.entries.length;
       progress.count(read.entries.length);
       for (const entry of read.entries) pending.push(entry);

@@ -25,5 +25,5 @@ export async function readPushStatus(stateDir: string): Promise<PushStatus | und
 }
 
 export async function writePushStatus(stateDir: string, status: PushStatus): Promise<void> {
-  await writeFileAtomic(statusFile(stateDir), `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 });
+  await writeFileAtomic(statusFile(stateDir), `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600, fsync: false });
 }

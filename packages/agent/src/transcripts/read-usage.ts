@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { UsageEntry } from '@ccsync/contracts';
 import { parseTranscriptLine, projectFromPath, sessionFromPath } from '@ccsync/usage/transcript';
 import type { TranscriptFile } from './discover-files.ts';
@@ -20,11 +20,7 @@ export interface UsageRead {
  * usage cost almost nothing. A last line without its newline is taken only when it is complete
  * JSON; otherwise it is being written, and the next read starts at it.
  */
-export async function readUsage(
-  file: TranscriptFile,
-  fromOffset: number,
-  onProgress?: (bytes: number) => void,
-): Promise<UsageRead> {
+export function readUsage(file: TranscriptFile, fromOffset: number, onProgress?: (bytes: number) => void): UsageRead {
   const context = {
     file: file.relativePath,
     projectPath: projectFromPath(file.relativePath),
@@ -36,7 +32,8 @@ export async function readUsage(
     for (const entry of parseTranscriptLine(line, { ...context, offset })) entries.push(entry);
   };
 
-  const handle = await open(file.path, 'r');
+  // Synchronous reads: one big sequential read per chunk gains nothing from the thread pool.
+  const fd = openSync(file.path, 'r');
   try {
     // The carry (a line cut by the previous read) moves to the front of the buffer and the next
     // read fills in behind it, so no chunk is ever copied or allocated again.
@@ -46,7 +43,7 @@ export async function readUsage(
     let position = fromOffset;
     for (;;) {
       if (carried === buffer.length) buffer = grow(buffer);
-      const { bytesRead } = await handle.read(buffer, carried, buffer.length - carried, position);
+      const bytesRead = readSync(fd, buffer, carried, buffer.length - carried, position);
       if (bytesRead === 0) break;
       position += bytesRead;
       onProgress?.(bytesRead);
@@ -79,7 +76,7 @@ export async function readUsage(
     readBuffer = buffer;
     return { entries, endOffset: base };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 

@@ -6,11 +6,31 @@ export const LOCAL_TIMEZONE = 'local';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+/** Every UTC offset in use is a whole number of quarter hours, so a date never changes inside one. */
+const QUARTER_HOUR_MS = 15 * 60_000;
+const datesByQuarter = new Map<string, Map<number, CalendarDate>>();
+
 /**
  * The date an instant falls on in an IANA timezone (ccusage groups days in `-z`'s timezone). Throws a
- * RangeError for an unknown timezone, as ccusage refuses one.
+ * RangeError for an unknown timezone, as ccusage refuses one. Formatting is slow, so each quarter hour
+ * is formatted once.
  */
 export function zonedDate(epochMs: number, timezone: string): CalendarDate {
+  let dates = datesByQuarter.get(timezone);
+  if (dates === undefined) {
+    dates = new Map();
+    datesByQuarter.set(timezone, dates);
+  }
+  const quarter = Math.floor(epochMs / QUARTER_HOUR_MS);
+  let date = dates.get(quarter);
+  if (date === undefined) {
+    date = formatDate(quarter * QUARTER_HOUR_MS, timezone);
+    dates.set(quarter, date);
+  }
+  return date;
+}
+
+function formatDate(epochMs: number, timezone: string): CalendarDate {
   const parts = formatterFor(timezone).formatToParts(epochMs);
   let year = '';
   let month = '';

@@ -154,9 +154,19 @@ export function parseTranscriptLine(line: string, context: TranscriptLineContext
   return entries;
 }
 
-/** Deterministic, unique per (file, offset), and a valid contract id: 22 base64url characters of SHA-256. */
+let lastFile: string | undefined;
+let lastFileKey = '';
+
+/**
+ * Deterministic, unique per (file, offset), and a valid contract id: a hash of the file's path
+ * (16 base64url characters, computed once per file, not once per line) and the offset in base 36.
+ */
 export function entryId(file: string, offset: number): string {
-  return createHash('sha256').update(file).update('\n').update(String(offset)).digest('base64url').slice(0, 22);
+  if (file !== lastFile) {
+    lastFile = file;
+    lastFileKey = createHash('sha256').update(file).digest('base64url').slice(0, 16);
+  }
+  return `${lastFileKey}-${offset.toString(36)}`;
 }
 
 const INVALID = Symbol('invalid');
