@@ -64,6 +64,8 @@ describe('one usage record, from device to dashboard', () => {
       cacheCreationTokens: 6000,
       cacheReadTokens: 70000,
       totalTokens: 77545,
+      // Sonnet 4.5 per million tokens: input $3, output $15, cache write $3.75, cache read $0.30.
+      totalCost: expect.closeTo((1200 * 3 + 345 * 15 + 6000 * 3.75 + 70000 * 0.3) / 1e6, 12),
       lastSeq: seq,
       updatedAt: expect.any(String),
     });

@@ -25,5 +25,12 @@ export type { Names } from './names.ts';
 export { namesFor } from './names.ts';
 export type { ViewKeys } from './views/keys.ts';
 export { CURRENT_PROJECTION_VERSION, viewKeys } from './views/keys.ts';
-export { DeviceUsage, deviceUsageFromHash, sumTotals, TokenTotals, UsageChanged } from './views/usage.ts';
+export {
+  DeviceUsage,
+  deviceUsageFromHash,
+  sumTotals,
+  TokenTotals,
+  UsageChanged,
+  UsageDelta,
+} from './views/usage.ts';
 export { Channel, ClientMessage, ServerMessage } from './ws/messages.ts';

@@ -3,7 +3,7 @@ import { AccountUsageReply, DeviceUsage, ServerMessage } from '@ccsync/contracts
 import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
 import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
 import { createLogger, parseEnv } from '@ccsync/service-kit';
-import { openTestSocket, type TestSocket, usageEntry, useTestNamespace } from '@ccsync/testkit';
+import { openTestSocket, type TestSocket, usageEntry, useTestNamespace, waitFor } from '@ccsync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from './app.ts';
 import { GatewayEnv } from './config.ts';
@@ -113,10 +113,14 @@ describe('usage over WebSocket and REST', () => {
 
   it('lists every device of the account with their sum', async () => {
     await push('desktop', ['g4'], 100);
-    const response = await fetch(`${gateway.url}/api/usage`, { headers: auth });
-    expect(response.status).toBe(200);
-    const reply = AccountUsageReply.parse(await response.json());
+    const reply = await waitFor(async () => {
+      const response = await fetch(`${gateway.url}/api/usage`, { headers: auth });
+      expect(response.status).toBe(200);
+      const body = AccountUsageReply.parse(await response.json());
+      return body.totals.entries === 4 ? body : undefined;
+    });
     expect(reply.devices.map((device) => device.device)).toEqual(['desktop', 'laptop']);
+    // Sonnet 4.5 per million tokens: input $3, output $15, cache read $0.30.
     expect(reply.totals).toEqual({
       entries: 4,
       inputTokens: 121,
@@ -124,6 +128,7 @@ describe('usage over WebSocket and REST', () => {
       cacheCreationTokens: 0,
       cacheReadTokens: 8,
       totalTokens: 133,
+      totalCost: expect.closeTo((121 * 3 + 4 * 15 + 8 * 0.3) / 1e6, 12),
     });
   });
 

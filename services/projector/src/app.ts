@@ -12,6 +12,7 @@ import {
   resolveAdminToken,
   waitForRedis,
 } from '@ccsync/service-kit';
+import { loadPricingTable } from '@ccsync/usage';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { ProjectorEnv } from './config.ts';
 import { startProjectionConsumer } from './consumer.ts';
@@ -35,6 +36,7 @@ export async function startProjector(env: ProjectorEnv, logger: Logger): Promise
     maxAgeSeconds: env.CCSYNC_STREAM_MAX_AGE_SECONDS,
     duplicateWindowSeconds: env.CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS,
   });
+  const pricing = await loadPricingTable(env.CCSYNC_PRICING_FILE);
   const consumer = await startProjectionConsumer({
     nc,
     jsm,
@@ -42,6 +44,7 @@ export async function startProjector(env: ProjectorEnv, logger: Logger): Promise
     names,
     logger,
     batchSize: env.PROJECTOR_BATCH_SIZE,
+    pricing,
   });
 
   const app = createHttpServer({

@@ -5,6 +5,8 @@ export const ProjectorEnv = BaseEnv.extend({
   PROJECTOR_PORT: port(3002),
   /** How many events the projector pulls at once. */
   PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(256),
+  /** A JSON file that overrides or extends ccusage's price table. */
+  CCSYNC_PRICING_FILE: z.string().min(1).optional(),
   CCSYNC_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   CCSYNC_STREAM_MAX_AGE_SECONDS: z.coerce.number().int().nonnegative().default(0),
   CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(120),

@@ -1,12 +1,6 @@
-import {
-  CURRENT_PROJECTION_VERSION,
-  decodeEvent,
-  type Names,
-  StreamSeq,
-  type UsageChanged,
-  viewKeys,
-} from '@ccsync/contracts';
+import { CURRENT_PROJECTION_VERSION, decodeEvent, type Names, StreamSeq, viewKeys } from '@ccsync/contracts';
 import type { Logger, NatsConnection, Redis } from '@ccsync/service-kit';
+import type { PricingTable } from '@ccsync/usage';
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamManager, jetstream } from '@nats-io/jetstream';
 import { projectUsageRecorded } from './usage/project-usage.ts';
 
@@ -23,6 +17,7 @@ export interface ProjectionConsumerDeps {
   readonly names: Names;
   readonly logger: Logger;
   readonly batchSize: number;
+  readonly pricing: PricingTable;
 }
 
 /** How long a failed event waits before JetStream redelivers it, e.g. while Redis is down. */
@@ -34,7 +29,7 @@ const RETRY_DELAY_MS = 1000;
  * because applying is idempotent. Several replicas may share the consumer.
  */
 export async function startProjectionConsumer(deps: ProjectionConsumerDeps): Promise<ProjectionConsumer> {
-  const { nc, jsm, redis, names, logger } = deps;
+  const { nc, jsm, redis, names, logger, pricing } = deps;
   const version = CURRENT_PROJECTION_VERSION;
   const keys = viewKeys(names, version);
   const durable = names.projectorConsumer(version);
@@ -65,12 +60,9 @@ export async function startProjectionConsumer(deps: ProjectionConsumerDeps): Pro
       const seq = StreamSeq.parse(message.seq);
       try {
         if (event.type === 'UsageRecorded') {
-          const projected = await projectUsageRecorded(redis, keys, seq, event);
+          const notices = await projectUsageRecorded(redis, keys, seq, event, pricing);
           message.ack();
-          if (projected.delta.entries > 0) {
-            const notice: UsageChanged = { seq, account: event.account, device: projected.usage.device, ...projected };
-            nc.publish(names.usageChangedSubject(event.account), JSON.stringify(notice));
-          }
+          for (const notice of notices) nc.publish(names.usageChangedSubject(event.account), JSON.stringify(notice));
         } else {
           message.ack();
         }

@@ -13,7 +13,14 @@ export interface ViewKeys {
    * nothing. Entry ids are unique per device (they derive from the file and offset it was read at).
    */
   appliedEntries(account: AccountId, device: DeviceId): string;
-  /** One device's totals (hash of TokenTotals fields plus lastSeq and updatedAt). */
+  /**
+   * The copy of each message that counts, by its de-duplication key (hash: key to JSON of the
+   * device and the entry, or to `{"ref":key}` when a sidechain replay joined another key).
+   */
+  messages(account: AccountId): string;
+  /** The first de-duplication key seen for each (session, message id), where replays pair (hash). */
+  replays(account: AccountId): string;
+  /** One device's totals (hash: the token counts, `entries`, `costUSD`, `lastSeq`, `updatedAt`). */
   deviceUsage(account: AccountId, device: DeviceId): string;
   /** The devices of an account that have usage (set). */
   accountDevices(account: AccountId): string;
@@ -24,6 +31,8 @@ export function viewKeys(names: Names, version: number): ViewKeys {
   return {
     checkpoint: `${prefix}checkpoint`,
     appliedEntries: (account, device) => `${prefix}applied:${account}:device:${device}`,
+    messages: (account) => `${prefix}messages:${account}`,
+    replays: (account) => `${prefix}replays:${account}`,
     deviceUsage: (account, device) => `${prefix}usage:${account}:device:${device}`,
     accountDevices: (account) => `${prefix}devices:${account}`,
   };

@@ -3,7 +3,10 @@ import { AccountId, DeviceId, StreamSeq } from '../ids.ts';
 
 const count = z.number().int().nonnegative();
 
-/** Token totals as ccusage names them in its reports. */
+/**
+ * Totals as ccusage names them in its reports. `entries` counts messages once each, after
+ * de-duplication; `totalCost` is in USD.
+ */
 export const TokenTotals = z.object({
   entries: count,
   inputTokens: count,
@@ -11,8 +14,24 @@ export const TokenTotals = z.object({
   cacheCreationTokens: count,
   cacheReadTokens: count,
   totalTokens: count,
+  totalCost: z.number().nonnegative(),
 });
 export type TokenTotals = z.infer<typeof TokenTotals>;
+
+/**
+ * A change of totals. It can be negative: when a later, larger copy of a message arrives from
+ * another device, the message moves to that device.
+ */
+export const UsageDelta = z.object({
+  entries: z.number().int(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cacheCreationTokens: z.number().int(),
+  cacheReadTokens: z.number().int(),
+  totalTokens: z.number().int(),
+  totalCost: z.number(),
+});
+export type UsageDelta = z.infer<typeof UsageDelta>;
 
 /** One device's totals, as the projector keeps them and the gateway serves them. */
 export const DeviceUsage = TokenTotals.extend({
@@ -43,12 +62,14 @@ export function deviceUsageFromHash(
     device,
     ...totals,
     totalTokens: totals.inputTokens + totals.outputTokens + totals.cacheCreationTokens + totals.cacheReadTokens,
+    // HINCRBYFLOAT sums in long double; removing a cost added earlier leaves at most ~1e-15.
+    totalCost: Math.max(Number(hash.costUSD ?? 0), 0),
     lastSeq: hash.lastSeq === undefined ? null : Number(hash.lastSeq),
     updatedAt: hash.updatedAt ?? null,
   });
 }
 
-/** Adds token totals, e.g. an account's devices. */
+/** Adds totals, e.g. an account's devices. */
 export function sumTotals(all: readonly TokenTotals[]): TokenTotals {
   const sum: TokenTotals = {
     entries: 0,
@@ -57,6 +78,7 @@ export function sumTotals(all: readonly TokenTotals[]): TokenTotals {
     cacheCreationTokens: 0,
     cacheReadTokens: 0,
     totalTokens: 0,
+    totalCost: 0,
   };
   for (const totals of all) {
     for (const field of Object.keys(sum) as (keyof TokenTotals)[]) sum[field] += totals[field];
@@ -72,8 +94,8 @@ export const UsageChanged = z.object({
   seq: StreamSeq,
   account: AccountId,
   device: DeviceId,
-  /** What this event added to the device's totals (zero for entries already applied). */
-  delta: TokenTotals,
+  /** What this event changed in the device's totals. */
+  delta: UsageDelta,
   usage: DeviceUsage,
 });
 export type UsageChanged = z.infer<typeof UsageChanged>;

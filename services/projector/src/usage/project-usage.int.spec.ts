@@ -65,6 +65,14 @@ afterAll(async () => {
 });
 
 describe('projecting UsageRecorded', () => {
+  const copy = (seed: string, device: string, output: number, extra: Partial<UsageEntry> = {}) =>
+    usageEntry(`${seed}-${device}-${output}`, {
+      messageId: `msg_${seed}`,
+      requestId: `req_${seed}`,
+      usage: tokens(0, output, 0, 0),
+      ...extra,
+    });
+
   const tokens = (input: number, output: number, creation: number, read: number) => ({
     inputTokens: input,
     outputTokens: output,
@@ -80,7 +88,8 @@ describe('projecting UsageRecorded', () => {
       }),
     ]);
     await waitFor(async () => (await checkpoint()) >= seq, { description: 'the checkpoint to reach the event' });
-    expect(await device('laptop')).toEqual({
+    const { costUSD, ...counts } = await device('laptop');
+    expect(counts).toEqual({
       entries: '2',
       inputTokens: '11',
       outputTokens: '22',
@@ -89,6 +98,9 @@ describe('projecting UsageRecorded', () => {
       lastSeq: String(seq),
       updatedAt: '2026-11-20T10:00:01.000Z',
     });
+    // Sonnet 4.5 per million: input $3, output $15, 5m cache write $3.75, 1h write $6 (2x input), read $0.30.
+    const expectedCost = (11 * 3 + 22 * 15 + 35 * 3.75 + 6 * 6 + 44 * 0.3) / 1e6;
+    expect(Number(costUSD)).toBeCloseTo(expectedCost, 12);
     expect(await redis.smembers(keys.accountDevices(DEFAULT_ACCOUNT))).toEqual(['laptop']);
   });
 
@@ -98,7 +110,7 @@ describe('projecting UsageRecorded', () => {
     expect(notice).toMatchObject({
       account: 'default',
       device: 'desktop',
-      delta: { entries: 1, inputTokens: 100, totalTokens: 100 },
+      delta: { entries: 1, inputTokens: 100, totalTokens: 100, totalCost: expect.closeTo(0.0003, 12) },
       usage: { device: 'desktop', entries: 1, inputTokens: 100, totalTokens: 100, lastSeq: seq },
     });
   });
@@ -109,6 +121,28 @@ describe('projecting UsageRecorded', () => {
     await waitFor(async () => (await checkpoint()) >= seq);
     expect(await device('laptop')).toEqual(before);
     expect(notices.some((notice) => notice.seq === seq)).toBe(false);
+  });
+
+  it('counts copies of one message once, and moves it to the device of a later, larger copy', async () => {
+    await append('move-0001-aaaa', 'phone', [copy('m1', 'phone', 10)]);
+    await append('move-0002-aaaa', 'tablet', [copy('m1', 'tablet', 5), copy('m2', 'tablet', 7)]);
+    const seq = await append('move-0003-aaaa', 'tablet', [copy('m1', 'tablet', 50)]);
+    await waitFor(async () => (await checkpoint()) >= seq);
+    expect(await device('phone')).toMatchObject({ entries: '0', outputTokens: '0', costUSD: '0' });
+    expect(await device('tablet')).toMatchObject({ entries: '2', outputTokens: '57' });
+    const moved = notices.filter((notice) => notice.seq === seq);
+    expect(moved.map((notice) => [notice.device, notice.delta.entries, notice.delta.outputTokens]).sort()).toEqual([
+      ['phone', -1, -10],
+      ['tablet', 1, 50],
+    ]);
+  });
+
+  it('lets a main-chain copy replace a sidechain replay of the same message in its session', async () => {
+    const sidechain = copy('m3', 'watch', 90, { isSidechain: true, requestId: 'req_replay' });
+    const main = copy('m3', 'watch', 20, { requestId: 'req_main' });
+    const seq = await append('replay-0001-aa', 'watch', [sidechain, main]);
+    await waitFor(async () => (await checkpoint()) >= seq);
+    expect(await device('watch')).toMatchObject({ entries: '1', outputTokens: '20' });
   });
 
   it('continues from its durable consumer after a restart, applying only what it missed', async () => {

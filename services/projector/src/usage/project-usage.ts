@@ -1,100 +1,155 @@
 import {
-  type DeviceUsage,
+  type DeviceId,
   type DomainEvent,
   deviceUsageFromHash,
   type StreamSeq,
-  type TokenTotals,
+  type UsageChanged,
   type ViewKeys,
 } from '@ccsync/contracts';
 import type { Redis } from '@ccsync/service-kit';
-import { entryTokens } from '@ccsync/usage';
+import { dedupeKeys, type PricingTable } from '@ccsync/usage';
 import type { Result } from 'ioredis';
+import { type KnownMessages, type StoredMessage, settleCopies } from './settle-copies.ts';
 
 /*
- * One Lua script applies a whole event, so the entry ids, the totals and the checkpoint change
- * together or not at all: a crash between them cannot count an entry twice or lose it, and a
- * redelivered event finds its entries already applied and changes nothing.
- *
- * KEYS: applied-entries set, device hash, account devices set, checkpoint
- * ARGV: seq, updatedAt, device, then per entry: id, input, output, cacheCreation, cacheRead
- * Returns: the delta (entries, input, output, cacheCreation, cacheRead) and the device hash.
+ * Small scripts for the two values that must only move forward, whatever order replicas apply
+ * events in: the checkpoint, and a device's last sequence.
  */
-const APPLY_USAGE = `
-local seq = tonumber(ARGV[1])
-local n, input, output, creation, read = 0, 0, 0, 0, 0
-for i = 4, #ARGV, 5 do
-  if redis.call('SADD', KEYS[1], ARGV[i]) == 1 then
-    n = n + 1
-    input = input + tonumber(ARGV[i + 1])
-    output = output + tonumber(ARGV[i + 2])
-    creation = creation + tonumber(ARGV[i + 3])
-    read = read + tonumber(ARGV[i + 4])
-  end
+const ADVANCE_CHECKPOINT = `
+if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1`;
+const ADVANCE_DEVICE = `
+if tonumber(ARGV[1]) > tonumber(redis.call('HGET', KEYS[1], 'lastSeq') or '0') then
+  redis.call('HSET', KEYS[1], 'lastSeq', ARGV[1], 'updatedAt', ARGV[2])
 end
-if n > 0 then
-  redis.call('HINCRBY', KEYS[2], 'entries', n)
-  redis.call('HINCRBY', KEYS[2], 'inputTokens', input)
-  redis.call('HINCRBY', KEYS[2], 'outputTokens', output)
-  redis.call('HINCRBY', KEYS[2], 'cacheCreationTokens', creation)
-  redis.call('HINCRBY', KEYS[2], 'cacheReadTokens', read)
-  local last = tonumber(redis.call('HGET', KEYS[2], 'lastSeq') or '0')
-  if seq > last then redis.call('HSET', KEYS[2], 'lastSeq', seq, 'updatedAt', ARGV[2]) end
-  redis.call('SADD', KEYS[3], ARGV[3])
-end
-local checkpoint = tonumber(redis.call('GET', KEYS[4]) or '0')
-if seq > checkpoint then redis.call('SET', KEYS[4], seq) end
-return {n, input, output, creation, read, redis.call('HGETALL', KEYS[2])}
-`;
+return 1`;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    ccsyncApplyUsage(...args: (string | number)[]): Result<[number, number, number, number, number, string[]], Context>;
+    ccsyncAdvanceCheckpoint(key: string, seq: number): Result<number, Context>;
+    ccsyncAdvanceDevice(key: string, seq: number, updatedAt: string): Result<number, Context>;
+  }
+  interface ChainableCommander {
+    ccsyncAdvanceCheckpoint(key: string, seq: number): ChainableCommander;
+    ccsyncAdvanceDevice(key: string, seq: number, updatedAt: string): ChainableCommander;
   }
 }
 
 export function defineProjectionCommands(redis: Redis): void {
-  redis.defineCommand('ccsyncApplyUsage', { numberOfKeys: 4, lua: APPLY_USAGE });
+  redis.defineCommand('ccsyncAdvanceCheckpoint', { numberOfKeys: 1, lua: ADVANCE_CHECKPOINT });
+  redis.defineCommand('ccsyncAdvanceDevice', { numberOfKeys: 1, lua: ADVANCE_DEVICE });
 }
 
-export interface UsageProjected {
-  /** What this event added; all zero when every entry had been applied before. */
-  readonly delta: TokenTotals;
-  readonly usage: DeviceUsage;
+/** Another replica changed the same messages between our read and our write: read again. */
+const MAX_ATTEMPTS = 50;
+
+const parseStored = (json: string | null): StoredMessage | undefined =>
+  json === null ? undefined : (JSON.parse(json) as StoredMessage);
+
+/** Loads the stored messages and replays the entries' keys touch, following pointers one level. */
+async function loadKnown(
+  redis: Redis,
+  keys: ViewKeys,
+  event: DomainEvent<'UsageRecorded'>,
+  entries: typeof event.data.entries,
+) {
+  const known: KnownMessages = { messages: new Map(), replays: new Map() };
+  const copyKeys = new Set<string>();
+  const replayKeys = new Set<string>();
+  for (const entry of entries) {
+    const entryKeys = dedupeKeys(entry);
+    if (entryKeys === undefined) continue;
+    copyKeys.add(entryKeys.copy);
+    replayKeys.add(entryKeys.replay);
+  }
+  const fetchMessages = async (wanted: Iterable<string>) => {
+    const list = [...wanted].filter((key) => !known.messages.has(key));
+    if (list.length === 0) return;
+    const values = await redis.hmget(keys.messages(event.account), ...list);
+    list.forEach((key, index) => {
+      const stored = parseStored(values[index] ?? null);
+      if (stored !== undefined) known.messages.set(key, stored);
+    });
+  };
+  await fetchMessages(copyKeys);
+  if (replayKeys.size > 0) {
+    const list = [...replayKeys];
+    const values = await redis.hmget(keys.replays(event.account), ...list);
+    list.forEach((key, index) => {
+      const first = values[index];
+      if (first !== null && first !== undefined) known.replays.set(key, first);
+    });
+  }
+  // Pointers and replay candidates name keys of their own; one more read resolves them.
+  const more = new Set<string>(known.replays.values());
+  for (const stored of known.messages.values()) if ('ref' in stored) more.add(stored.ref);
+  await fetchMessages(more);
+  const refs = new Set<string>();
+  for (const stored of known.messages.values()) if ('ref' in stored) refs.add(stored.ref);
+  await fetchMessages(refs);
+  return known;
 }
 
-/** Applies one UsageRecorded event to the per-device totals, idempotently. */
+/**
+ * Applies one UsageRecorded event to the views, exactly once and with ccusage's de-duplication
+ * across every device of the account. Everything the event changes (counted copies, replays,
+ * applied entry ids, device totals, checkpoint) is written in one MULTI, guarded by WATCH on the
+ * account's message keys and the device's applied ids: if another replica wrote them meanwhile,
+ * the event is settled again on fresh data. A redelivered event finds its entries applied and
+ * changes nothing.
+ */
 export async function projectUsageRecorded(
   redis: Redis,
   keys: ViewKeys,
   seq: StreamSeq,
   event: DomainEvent<'UsageRecorded'>,
-): Promise<UsageProjected> {
+  pricing: PricingTable,
+): Promise<UsageChanged[]> {
   const { account } = event;
   const device = event.device;
   if (device === undefined) throw new Error(`UsageRecorded ${event.id} has no device`);
-  const args: (string | number)[] = [seq, event.recordedAt, device];
-  for (const entry of event.data.entries) {
-    const tokens = entryTokens(entry.usage);
-    args.push(entry.id, tokens.inputTokens, tokens.outputTokens, tokens.cacheCreationTokens, tokens.cacheReadTokens);
+  const applied = keys.appliedEntries(account, device);
+
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    await redis.watch(keys.messages(account), keys.replays(account), applied);
+    const flags = await redis.smismember(applied, ...event.data.entries.map((entry) => entry.id));
+    const fresh = event.data.entries.filter((_, index) => flags[index] === 0);
+    const settlement = settleCopies(await loadKnown(redis, keys, event, fresh), device, fresh, pricing);
+
+    const transaction = redis.multi();
+    if (settlement.messageWrites.size > 0) {
+      transaction.hset(
+        keys.messages(account),
+        Object.fromEntries([...settlement.messageWrites].map(([key, stored]) => [key, JSON.stringify(stored)])),
+      );
+    }
+    if (settlement.replayWrites.size > 0)
+      transaction.hset(keys.replays(account), Object.fromEntries(settlement.replayWrites));
+    if (fresh.length > 0) transaction.sadd(applied, ...fresh.map((entry) => entry.id));
+    for (const [changed, delta] of settlement.deltas) {
+      const usage = keys.deviceUsage(account, changed);
+      transaction.hincrby(usage, 'entries', delta.entries);
+      transaction.hincrby(usage, 'inputTokens', delta.inputTokens);
+      transaction.hincrby(usage, 'outputTokens', delta.outputTokens);
+      transaction.hincrby(usage, 'cacheCreationTokens', delta.cacheCreationTokens);
+      transaction.hincrby(usage, 'cacheReadTokens', delta.cacheReadTokens);
+      transaction.hincrbyfloat(usage, 'costUSD', delta.totalCost);
+      transaction.ccsyncAdvanceDevice(usage, seq, event.recordedAt);
+      transaction.sadd(keys.accountDevices(account), changed);
+    }
+    transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
+    if ((await transaction.exec()) === null) continue;
+
+    const notices: UsageChanged[] = [];
+    for (const [changed, delta] of settlement.deltas) {
+      const usage = deviceUsageFromHash(
+        account,
+        changed as DeviceId,
+        await redis.hgetall(keys.deviceUsage(account, changed)),
+      );
+      notices.push({ seq, account, device: changed, delta, usage });
+    }
+    return notices;
   }
-  const [entries, input, output, creation, read, flat] = await redis.ccsyncApplyUsage(
-    keys.appliedEntries(account, device),
-    keys.deviceUsage(account, device),
-    keys.accountDevices(account),
-    keys.checkpoint,
-    ...args,
-  );
-  const hash: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i] as string] = flat[i + 1] as string;
-  return {
-    delta: {
-      entries,
-      inputTokens: input,
-      outputTokens: output,
-      cacheCreationTokens: creation,
-      cacheReadTokens: read,
-      totalTokens: input + output + creation + read,
-    },
-    usage: deviceUsageFromHash(account, device, hash),
-  };
+  throw new Error(`UsageRecorded ${event.id}: gave up after ${MAX_ATTEMPTS} conflicting attempts`);
 }
