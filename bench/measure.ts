@@ -49,4 +49,6 @@ export interface BenchmarkResult {
   readonly name: string;
   readonly setup: string;
   readonly figures: readonly Figure[];
+  /** Where a goal is missed: by how much is in the table; what limits it is said here. */
+  readonly limits?: string;
 }

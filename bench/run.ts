@@ -42,6 +42,9 @@ for (const result of results) {
     );
   }
   lines.push('');
+  if (result.limits !== undefined && result.figures.some((figure) => !figure.met)) {
+    lines.push(`**What limits it.** ${result.limits}`, '');
+  }
 }
 const report = `${lines.join('\n')}\n`;
 process.stdout.write(report);

@@ -32,5 +32,6 @@ export {
   TokenTotals,
   UsageChanged,
   UsageDelta,
+  zeroTotals,
 } from './views/usage.ts';
 export { Channel, ClientMessage, ServerMessage } from './ws/messages.ts';

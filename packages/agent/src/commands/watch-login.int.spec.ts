@@ -1,33 +1,23 @@
 import { appendFile, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DeviceUsage } from '@ccsync/contracts';
-import { type Gateway, GatewayEnv, startGateway } from '@ccsync/gateway';
-import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
-import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
-import { createLogger, parseEnv } from '@ccsync/service-kit';
+import type { Ingest } from '@ccsync/ingest';
 import { useTestNamespace, waitFor } from '@ccsync/testkit';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_BIN as BIN, startTestStack, type TestStack } from '../test-stack.ts';
 
 const ns = useTestNamespace();
-const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
-const BIN = fileURLToPath(new URL('../../bin/ccsync.js', import.meta.url));
+let stack: TestStack;
 let ingest: Ingest;
-let projector: Projector;
-let gateway: Gateway;
 let root: string;
 
 beforeAll(async () => {
-  ingest = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
-  projector = await startProjector(parseEnv(ProjectorEnv, ns.env({ PROJECTOR_PORT: '0' })), logger);
-  gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0' })), logger);
+  stack = await startTestStack(ns);
+  ingest = stack.ingest;
   root = await mkdtemp(join(tmpdir(), 'ccsync-watch-'));
 });
-afterAll(async () => {
-  await Promise.all([gateway?.close(), projector?.close(), ingest?.close()]);
-});
+afterAll(() => stack?.close());
 
 const line = (id: string, input: number) =>
   `${JSON.stringify({
@@ -38,12 +28,7 @@ const line = (id: string, input: number) =>
     message: { id: `msg_${id}`, model: 'claude-opus-4-6', usage: { input_tokens: input, output_tokens: 1 } },
   })}\n`;
 
-const serverUsage = async (device: string) => {
-  const response = await fetch(`${gateway.url}/api/usage/${device}`, {
-    headers: { authorization: `Bearer ${ns.adminToken}` },
-  });
-  return response.status === 200 ? DeviceUsage.parse(await response.json()) : undefined;
-};
+const serverUsage = (device: string) => stack.serverUsage(device);
 
 async function claudeDir(name: string): Promise<{ dir: string; transcript: string }> {
   const dir = join(root, name, 'claude');

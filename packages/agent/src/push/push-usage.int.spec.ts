@@ -1,38 +1,28 @@
 import { appendFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DeviceUsage } from '@ccsync/contracts';
-import { type Gateway, GatewayEnv, startGateway } from '@ccsync/gateway';
-import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
-import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
-import { createLogger, parseEnv } from '@ccsync/service-kit';
+import type { Ingest } from '@ccsync/ingest';
 import { freePort, useTestNamespace, waitFor } from '@ccsync/testkit';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../errors.ts';
+import { AGENT_BIN as BIN, startTestStack, type TestStack } from '../test-stack.ts';
 
 /*
  * The agent as users run it: the real `ccsync` binary against a real ingest, projector and
  * gateway, reading transcripts written the way Claude Code writes them.
  */
 const ns = useTestNamespace();
-const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
-const BIN = fileURLToPath(new URL('../../bin/ccsync.js', import.meta.url));
+let stack: TestStack;
 let ingest: Ingest;
-let projector: Projector;
-let gateway: Gateway;
 let root: string;
 
 beforeAll(async () => {
-  ingest = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
-  projector = await startProjector(parseEnv(ProjectorEnv, ns.env({ PROJECTOR_PORT: '0' })), logger);
-  gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0' })), logger);
+  stack = await startTestStack(ns);
+  ingest = stack.ingest;
   root = await mkdtemp(join(tmpdir(), 'ccsync-agent-'));
 });
-afterAll(async () => {
-  await Promise.all([gateway?.close(), projector?.close(), ingest?.close()]);
-});
+afterAll(() => stack?.close());
 
 interface Message {
   readonly id: string;
@@ -94,12 +84,7 @@ async function device(name: string) {
       json: result.stdout ? JSON.parse(result.stdout) : undefined,
     };
   };
-  const serverUsage = async () => {
-    const response = await fetch(`${gateway.url}/api/usage/${name}`, {
-      headers: { authorization: `Bearer ${ns.adminToken}` },
-    });
-    return response.status === 200 ? DeviceUsage.parse(await response.json()) : undefined;
-  };
+  const serverUsage = () => stack.serverUsage(name);
   return { name, claudeDir, stateDir, transcript, run, push, serverUsage };
 }
 

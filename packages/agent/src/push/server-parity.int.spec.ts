@@ -1,12 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AccountUsageReply, CURRENT_PROJECTION_VERSION, viewKeys } from '@ccsync/contracts';
-import { type Gateway, GatewayEnv, startGateway } from '@ccsync/gateway';
-import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
-import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
-import { createLogger, parseEnv, Redis } from '@ccsync/service-kit';
+import type { Gateway } from '@ccsync/gateway';
+import type { Ingest } from '@ccsync/ingest';
+import { Redis } from '@ccsync/service-kit';
 import {
   ccusageBinary,
   generateTranscriptCorpus,
@@ -16,29 +14,27 @@ import {
 } from '@ccsync/testkit';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_BIN as BIN, startTestStack, type TestStack } from '../test-stack.ts';
 
 /*
  * Truth 1 on the server: after each device pushed its transcripts, the account's totals equal
  * what ccusage reports over the union of the devices' directories.
  */
 const ns = useTestNamespace();
-const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
-const BIN = fileURLToPath(new URL('../../bin/ccsync.js', import.meta.url));
+let stack: TestStack;
 let ingest: Ingest;
-let projector: Projector;
 let gateway: Gateway;
 let redis: Redis;
 let workDir: string;
 
 beforeAll(async () => {
-  ingest = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
-  projector = await startProjector(parseEnv(ProjectorEnv, ns.env({ PROJECTOR_PORT: '0' })), logger);
-  gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0' })), logger);
+  stack = await startTestStack(ns);
+  ({ ingest, gateway } = stack);
   redis = new Redis(ns.redisUrl);
   workDir = await mkdtemp(join(tmpdir(), 'ccsync-server-parity-'));
 });
 afterAll(async () => {
-  await Promise.all([gateway?.close(), projector?.close(), ingest?.close()]);
+  await stack?.close();
   redis?.disconnect();
   await rm(workDir, { recursive: true, force: true });
 });

@@ -33,6 +33,19 @@ export const UsageDelta = z.object({
 });
 export type UsageDelta = z.infer<typeof UsageDelta>;
 
+/** Zero of every total, to add to. */
+export function zeroTotals(): TokenTotals {
+  return {
+    entries: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheCreationTokens: 0,
+    cacheReadTokens: 0,
+    totalTokens: 0,
+    totalCost: 0,
+  };
+}
+
 /** One device's totals, as the projector keeps them and the gateway serves them. */
 export const DeviceUsage = TokenTotals.extend({
   account: AccountId,
@@ -71,15 +84,7 @@ export function deviceUsageFromHash(
 
 /** Adds totals, e.g. an account's devices. */
 export function sumTotals(all: readonly TokenTotals[]): TokenTotals {
-  const sum: TokenTotals = {
-    entries: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheCreationTokens: 0,
-    cacheReadTokens: 0,
-    totalTokens: 0,
-    totalCost: 0,
-  };
+  const sum = zeroTotals();
   for (const totals of all) {
     for (const field of Object.keys(sum) as (keyof TokenTotals)[]) sum[field] += totals[field];
   }

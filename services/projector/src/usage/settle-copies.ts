@@ -1,4 +1,4 @@
-import type { DeviceId, UsageDelta, UsageEntry } from '@ccsync/contracts';
+import { type DeviceId, type UsageDelta, type UsageEntry, zeroTotals } from '@ccsync/contracts';
 import {
   chooseWinner,
   dedupeKeys,
@@ -32,16 +32,6 @@ export interface Settlement {
   readonly deltas: Map<DeviceId, UsageDelta>;
 }
 
-const emptyDelta = (): UsageDelta => ({
-  entries: 0,
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheCreationTokens: 0,
-  cacheReadTokens: 0,
-  totalTokens: 0,
-  totalCost: 0,
-});
-
 /**
  * Applies new entries to the messages already counted, with the same rules as `dedupeEntries`,
  * but incrementally and across devices: a new message counts for its device; a better copy of a
@@ -57,7 +47,7 @@ export function settleCopies(
 ): Settlement {
   const settlement: Settlement = { messageWrites: new Map(), replayWrites: new Map(), deltas: new Map() };
   const count = (copy: CountedCopy, sign: 1 | -1) => {
-    const delta = settlement.deltas.get(copy.device) ?? emptyDelta();
+    const delta: UsageDelta = settlement.deltas.get(copy.device) ?? zeroTotals();
     const tokens = entryTokens(copy.entry.usage);
     delta.entries += sign;
     delta.inputTokens += sign * tokens.inputTokens;

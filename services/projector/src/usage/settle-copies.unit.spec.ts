@@ -1,4 +1,4 @@
-import { DeviceId, type UsageDelta, type UsageEntry } from '@ccsync/contracts';
+import { DeviceId, type UsageDelta, type UsageEntry, zeroTotals } from '@ccsync/contracts';
 import { generateTranscriptCorpus } from '@ccsync/testkit';
 import { CCUSAGE_OFFLINE_PRICING, dailyReport, parseTranscript } from '@ccsync/usage';
 import { describe, expect, it } from 'vitest';
@@ -28,15 +28,7 @@ describe('settleCopies', () => {
     (seed) => {
       const corpus = generateTranscriptCorpus({ seed, devices: 3, sessionsPerDevice: 5 });
       const known: KnownMessages = { messages: new Map(), replays: new Map() };
-      const totals: UsageDelta = {
-        entries: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        cacheCreationTokens: 0,
-        cacheReadTokens: 0,
-        totalTokens: 0,
-        totalCost: 0,
-      };
+      const totals: UsageDelta = zeroTotals();
       const all: UsageEntry[] = [];
       const nextSize = batchSizes(seed);
       for (const device of corpus.devices) {
