@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Ingest } from '@ccsync/ingest';
 import { useTestNamespace, waitFor } from '@ccsync/testkit';
+import { connect } from '@nats-io/transport-node';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_BIN as BIN, startTestStack, type TestStack } from '../test-stack.ts';
@@ -37,7 +38,15 @@ async function claudeDir(name: string): Promise<{ dir: string; transcript: strin
 }
 
 describe('ccsync watch', () => {
-  it('pushes a new line within a second, and stops cleanly on SIGTERM', async () => {
+  it('pushes a new line within a second, sends heartbeats, and stops cleanly on SIGTERM', async () => {
+    const nc = await connect({ servers: ns.natsUrl });
+    const heartbeats: unknown[] = [];
+    nc.subscribe(ns.names.allPresenceSubjects, {
+      callback: (_error, message) => {
+        heartbeats.push(message.json());
+      },
+    });
+    await nc.flush();
     const { dir, transcript } = await claudeDir('watcher');
     await writeFile(transcript, line('w0', 5));
     const watch = execa(
@@ -65,6 +74,9 @@ describe('ccsync watch', () => {
     await waitFor(async () => (await serverUsage('watcher'))?.entries === 2, { timeoutMs: 5000, intervalMs: 10 });
     expect(Date.now() - written).toBeLessThan(1000);
     expect(await serverUsage('watcher')).toMatchObject({ entries: 2, inputTokens: 12 });
+
+    expect(await waitFor(() => heartbeats[0])).toMatchObject({ account: 'default', device: 'watcher' });
+    await nc.close();
 
     watch.kill('SIGTERM');
     expect((await watch).exitCode).toBe(0);
