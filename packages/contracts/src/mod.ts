@@ -1,3 +1,19 @@
+export {
+  CreateAccountReply,
+  CreateAccountRequest,
+  IssuedToken,
+  IssueTokenRequest,
+  RegisterDeviceReply,
+  RegisterDeviceRequest,
+  StoredAccount,
+  StoredToken,
+  TokenId,
+  TokenIdParams,
+  TokenInfo,
+  TokenListReply,
+  TokenScope,
+} from './auth/tokens.ts';
+export { DeviceRegisteredV1 } from './events/device-registered.ts';
 export type { DecodeResult, DomainEvent } from './events/envelope.ts';
 export { decodeEvent, EventEnvelope, newEvent } from './events/envelope.ts';
 export type { EventData, EventType } from './events/registry.ts';

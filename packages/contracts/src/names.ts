@@ -23,6 +23,8 @@ export interface Names {
   readonly allPresenceSubjects: string;
   /** The durable pull consumer of one projection version. */
   projectorConsumer(version: number): string;
+  /** The NATS KV bucket of accounts and token hashes: state that must survive Redis. */
+  readonly authBucket: string;
   /** The prefix of every Redis key of this namespace. */
   readonly redisPrefix: string;
 }
@@ -39,6 +41,7 @@ export function namesFor(namespace: Namespace): Names {
     presenceSubject: (account) => `${namespace}.presence.${account}`,
     allPresenceSubjects: `${namespace}.presence.*`,
     projectorConsumer: (version) => `${namespace}_projector_v${version}`,
+    authBucket: `${namespace}_auth`,
     redisPrefix: `${namespace}:`,
   };
 }

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AccountId, DeviceId } from '@ccsync/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Errors } from './errors.ts';
+import type { TokenStore } from './token-store.ts';
 
 /** What a token may do. Device tokens push as one device; viewers read; admins do everything. */
 export type Scope = 'admin' | 'viewer' | 'device';
@@ -11,6 +12,8 @@ export interface Principal {
   readonly scope: Scope;
   /** Set for device tokens: the only device they may push as. */
   readonly device?: DeviceId;
+  /** The bootstrap admin token: the one that may create accounts. */
+  readonly bootstrap?: boolean;
 }
 
 /** Resolves a presented bearer token to who holds it, or undefined for an unknown token. */
@@ -23,14 +26,34 @@ export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
-/** Accepts the bootstrap admin token. Account-managed tokens join this in the ingest service. */
+/** Accepts the bootstrap admin token, and only it. */
 export function adminTokenAuthenticator(adminToken: string, account: AccountId): Authenticator {
   const expected = hashToken(adminToken);
   return {
     async authenticate(token) {
-      return timingSafeEqual(hashToken(token), expected) ? { account, scope: 'admin' } : undefined;
+      return timingSafeEqual(hashToken(token), expected) ? { account, scope: 'admin', bootstrap: true } : undefined;
     },
   };
+}
+
+/** The bootstrap admin token, then the tokens issued through the API. */
+export function tokenStoreAuthenticator(store: TokenStore, bootstrap: Authenticator): Authenticator {
+  return {
+    async authenticate(token) {
+      const admin = await bootstrap.authenticate(token);
+      if (admin !== undefined) return admin;
+      const stored = await store.verify(token);
+      if (stored === undefined) return undefined;
+      return stored.device === undefined
+        ? { account: stored.account, scope: stored.scope }
+        : { account: stored.account, scope: stored.scope, device: stored.device };
+    },
+  };
+}
+
+/** Managing tokens, devices and configuration: admins only. */
+export function assertAdmin(principal: Principal): void {
+  if (principal.scope !== 'admin') throw new Errors.Forbidden('manage the account');
 }
 
 declare module 'fastify' {

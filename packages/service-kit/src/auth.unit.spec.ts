@@ -46,7 +46,10 @@ describe('who may read', () => {
 describe('the bootstrap admin token', () => {
   it('authenticates exactly that token', async () => {
     const authenticator = adminTokenAuthenticator('ccsync_admin_correct-horse-battery-staple', account);
-    expect(await authenticator.authenticate('ccsync_admin_correct-horse-battery-staple')).toEqual(admin);
+    expect(await authenticator.authenticate('ccsync_admin_correct-horse-battery-staple')).toEqual({
+      ...admin,
+      bootstrap: true,
+    });
     expect(await authenticator.authenticate('ccsync_admin_correct-horse-battery-stapl')).toBeUndefined();
     expect(await authenticator.authenticate('')).toBeUndefined();
   });

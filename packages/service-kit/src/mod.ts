@@ -3,11 +3,13 @@ export { announceGeneratedToken, generateAdminToken, resolveAdminToken } from '.
 export type { Authenticator, Principal, Scope } from './auth.ts';
 export {
   adminTokenAuthenticator,
+  assertAdmin,
   assertCanRead,
   deviceForPush,
   hashToken,
   principalOf,
   registerBearerAuth,
+  tokenStoreAuthenticator,
 } from './auth.ts';
 export { BaseEnv, ConfigError, parseEnv, port } from './config.ts';
 export { Errors } from './errors.ts';
@@ -20,3 +22,5 @@ export { connectNats, ensureEventStream, natsIsUp } from './nats.ts';
 export { connectRedis, Redis, redisIsUp, waitForRedis } from './redis.ts';
 export type { RunningService } from './run-service.ts';
 export { runService } from './run-service.ts';
+export type { IssueTokenCommand } from './token-store.ts';
+export { TokenStore, tokenIdOf } from './token-store.ts';

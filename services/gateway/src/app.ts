@@ -10,6 +10,8 @@ import {
   type RunningService,
   redisIsUp,
   resolveAdminToken,
+  TokenStore,
+  tokenStoreAuthenticator,
 } from '@ccsync/service-kit';
 import websocket from '@fastify/websocket';
 import type { GatewayEnv } from './config.ts';
@@ -28,10 +30,11 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   const nc = await connectNats(env.NATS_URL, 'ccsync-gateway', logger);
   const redis = connectRedis(env.REDIS_URL, 'ccsync-gateway', logger);
 
+  const store = await TokenStore.open(nc, names);
   const app = createHttpServer({
     service: 'gateway',
     logger,
-    authenticator: adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT),
+    authenticator: tokenStoreAuthenticator(store, adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT)),
     bodyLimit: env.GATEWAY_BODY_LIMIT_BYTES,
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });

@@ -1,5 +1,13 @@
 import { request as httpRequest } from 'node:http';
-import { AccountUsageReply, DeviceUsage, ServerMessage } from '@ccsync/contracts';
+import {
+  AccountUsageReply,
+  CreateAccountReply,
+  DeviceUsage,
+  IssuedToken,
+  PushUsageReply,
+  RegisterDeviceReply,
+  ServerMessage,
+} from '@ccsync/contracts';
 import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
 import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
 import { createLogger, parseEnv } from '@ccsync/service-kit';
@@ -145,6 +153,49 @@ describe('usage over WebSocket and REST', () => {
     await socket.next((message) => message.type === 'error' && message.code === 'CCSYNC_BAD_MESSAGE');
     socket.send({ type: 'ping' });
     await socket.next((message) => message.type === 'pong');
+  });
+});
+
+describe('two accounts on one server', () => {
+  it('never show each other’s usage, over REST or WebSocket; device tokens cannot read', async () => {
+    const post = async (path: string, token: string, body: unknown) => {
+      const response = await fetch(`${ingest.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBeLessThan(300);
+      return response.json();
+    };
+    const acmeAdmin = CreateAccountReply.parse(await post('/v1/accounts', ns.adminToken, { id: 'acme' })).adminToken
+      .token;
+    const deviceToken = RegisterDeviceReply.parse(await post('/v1/devices', acmeAdmin, { device: 'acme-box' })).token
+      .token;
+    const viewerToken = IssuedToken.parse(await post('/v1/tokens', acmeAdmin, { scope: 'viewer' })).token;
+
+    const acmeSocket = await openTestSocket(wsUrl(viewerToken));
+    const defaultSocket = await openTestSocket(wsUrl());
+    sockets.push(acmeSocket, defaultSocket);
+    for (const socket of [acmeSocket, defaultSocket]) {
+      socket.send({ type: 'subscribe', channels: ['usage'] });
+      await socket.next((message) => message.type === 'subscribed');
+    }
+    const acmeSeq = PushUsageReply.parse(await post('/v1/usage', deviceToken, { entries: [usageEntry('acme-1')] })).seq;
+    const defaultSeq = await push('laptop', ['iso-1'], 1);
+    await acmeSocket.next((message) => message.seq === acmeSeq);
+    await defaultSocket.next((message) => message.seq === defaultSeq);
+    const seqs = (socket: TestSocket) => socket.messages.flatMap((message) => (message as { seq?: number }).seq ?? []);
+    expect(seqs(acmeSocket)).toEqual([acmeSeq]);
+    expect(seqs(defaultSocket)).not.toContain(acmeSeq);
+
+    const read = (path: string, token: string) =>
+      fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const acmeUsage = AccountUsageReply.parse(await (await read('/api/usage', viewerToken)).json());
+    expect(acmeUsage.devices.map((usage) => [usage.account, usage.device])).toEqual([['acme', 'acme-box']]);
+    expect((await read('/api/usage/laptop', viewerToken)).status).toBe(404);
+    const defaultUsage = AccountUsageReply.parse(await (await read('/api/usage', ns.adminToken)).json());
+    expect(defaultUsage.devices.some((usage) => usage.device === 'acme-box')).toBe(false);
+    expect((await read('/api/usage', deviceToken)).status).toBe(403);
   });
 });
 

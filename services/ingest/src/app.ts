@@ -11,8 +11,11 @@ import {
   type RunningService,
   redisIsUp,
   resolveAdminToken,
+  TokenStore,
+  tokenStoreAuthenticator,
 } from '@ccsync/service-kit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { registerAccountRoutes } from './accounts/routes.ts';
 import type { IngestEnv } from './config.ts';
 import { registerDeviceRoutes } from './devices/routes.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
@@ -36,15 +39,17 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
     duplicateWindowSeconds: env.CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS,
   });
 
+  const store = await TokenStore.open(nc, names, env.CCSYNC_STREAM_REPLICAS);
   const app = createHttpServer({
     service: 'ingest',
     logger,
-    authenticator: adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT),
+    authenticator: tokenStoreAuthenticator(store, adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT)),
     bodyLimit: env.INGEST_BODY_LIMIT_BYTES,
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });
   registerUsageRoutes(app, { js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
   registerDeviceRoutes(app, { nc, names });
+  registerAccountRoutes(app, { store, js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
   const url = await app.listen({ host: env.HOST, port: env.INGEST_PORT });
 
   return {

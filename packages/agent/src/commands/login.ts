@@ -5,38 +5,57 @@ import { AgentError, ExitCode } from '../errors.ts';
 import { printJson, printLine } from '../output.ts';
 import { type AgentSettings, configFile, readStoredConfig } from '../settings.ts';
 
-/**
- * Stores the server and token in the XDG config directory (mode 0600), after checking with the
- * server that the token is valid and may push as this device.
- */
-export async function runLogin(url: string, settings: AgentSettings): Promise<void> {
-  const ingestUrl = url.replace(/\/+$/, '');
-  if (settings.token === undefined) {
-    throw new AgentError(ExitCode.Usage, 'Pass the device token with --token (or CCSYNC_TOKEN)');
-  }
+interface ServerReply {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+async function call(url: string, token: string, body?: unknown): Promise<ServerReply> {
   let response: Response;
   try {
-    response = await fetch(`${ingestUrl}/v1/whoami`, {
-      headers: { authorization: `Bearer ${settings.token}` },
+    response = await fetch(url, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(10_000),
     });
   } catch (error) {
-    throw new AgentError(ExitCode.NotConfigured, `Cannot reach ${ingestUrl}: ${(error as Error).message}`);
+    throw new AgentError(ExitCode.NotConfigured, `Cannot reach ${url}: ${(error as Error).message}`);
   }
-  if (response.status === 401 || response.status === 403) {
-    throw new AgentError(ExitCode.AuthRefused, `${ingestUrl} refused this token`);
+  if (response.status === 401 || response.status === 403)
+    throw new AgentError(ExitCode.AuthRefused, `${url} refused this token`);
+  if (!response.ok) throw new AgentError(ExitCode.NotConfigured, `${url} answered HTTP ${response.status}`);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/**
+ * Enrolls this machine: with an admin token it registers the device and keeps only the device's
+ * own token, which may push as this device and nothing else; a device token is kept as it is.
+ * The server and token go to the XDG config directory with mode 0600.
+ */
+export async function runLogin(url: string, settings: AgentSettings): Promise<void> {
+  const ingestUrl = url.replace(/\/+$/, '');
+  if (settings.token === undefined) throw new AgentError(ExitCode.Usage, 'Pass a token with --token (or CCSYNC_TOKEN)');
+  const whoami = (await call(`${ingestUrl}/v1/whoami`, settings.token)).body;
+  const account = String(whoami.account);
+  let token = settings.token;
+  let device = typeof whoami.device === 'string' ? whoami.device : settings.device;
+  if (whoami.scope === 'viewer') {
+    throw new AgentError(ExitCode.AuthRefused, 'A viewer token can read but not push: use an admin or device token');
   }
-  if (!response.ok) throw new AgentError(ExitCode.NotConfigured, `${ingestUrl} answered HTTP ${response.status}`);
-  const principal = (await response.json()) as { account: string; scope: string; device?: string };
-  const device = principal.device ?? settings.device;
+  if (whoami.scope === 'admin') {
+    const registered = (await call(`${ingestUrl}/v1/devices`, settings.token, { device: settings.device })).body;
+    token = String((registered.token as { token: string }).token);
+    device = String(registered.device);
+  }
 
   const path = configFile();
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const stored = { ...(await readStoredConfig()), ingestUrl, token: settings.token, device };
+  const stored = { ...(await readStoredConfig()), ingestUrl, token, device };
   await writeFileAtomic(path, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
-  if (settings.json) printJson({ ingestUrl, account: principal.account, scope: principal.scope, device, config: path });
-  else
-    printLine(
-      `Logged in to ${ingestUrl} as ${device} (account ${principal.account}, ${principal.scope} token); saved to ${path}`,
-    );
+  if (settings.json) printJson({ ingestUrl, account, device, config: path });
+  else printLine(`Logged in to ${ingestUrl} as device ${device} of account ${account}; saved to ${path}`);
 }

@@ -84,7 +84,7 @@ describe('ccsync watch', () => {
 });
 
 describe('ccsync login', () => {
-  it('checks the token with the server, stores it privately, and later commands use it', async () => {
+  it('registers the device with an admin token, keeps only the device token, and later commands use it', async () => {
     const config = join(root, 'xdg-config');
     const env = { XDG_CONFIG_HOME: config };
     const refused = await execa('node', [BIN, 'login', ingest.url, '--token', 'not-a-token'], {
@@ -102,19 +102,13 @@ describe('ccsync login', () => {
         env,
       },
     );
-    expect(JSON.parse(login.stdout)).toMatchObject({
-      ingestUrl: ingest.url,
-      account: 'default',
-      scope: 'admin',
-      device: 'logged-in',
-    });
+    expect(JSON.parse(login.stdout)).toMatchObject({ ingestUrl: ingest.url, account: 'default', device: 'logged-in' });
     const stored = join(config, 'ccsync', 'config.json');
-    expect(JSON.parse(await readFile(stored, 'utf8'))).toEqual({
-      ingestUrl: ingest.url,
-      token: ns.adminToken,
-      device: 'logged-in',
-    });
+    const saved = JSON.parse(await readFile(stored, 'utf8'));
+    expect(saved).toEqual({ ingestUrl: ingest.url, token: expect.stringMatching(/^ccs_/), device: 'logged-in' });
     expect((await stat(stored)).mode & 0o777).toBe(0o600);
+    const whoami = await fetch(`${ingest.url}/v1/whoami`, { headers: { authorization: `Bearer ${saved.token}` } });
+    expect(await whoami.json()).toEqual({ account: 'default', scope: 'device', device: 'logged-in' });
 
     const { dir, transcript } = await claudeDir('logged-in');
     await writeFile(transcript, line('l0', 3));

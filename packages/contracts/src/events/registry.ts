@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { DeviceRegisteredV1 } from './device-registered.ts';
 import { UsageRecordedV1 } from './usage-recorded.ts';
 
 /**
@@ -22,6 +23,12 @@ export const eventDefinitions = {
     schemas: { 1: UsageRecordedV1 },
     upcasters: {},
     current: UsageRecordedV1,
+  },
+  DeviceRegistered: {
+    version: 1,
+    schemas: { 1: DeviceRegisteredV1 },
+    upcasters: {},
+    current: DeviceRegisteredV1,
   },
 } as const satisfies Record<string, EventDefinition<z.ZodType>>;
 

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import {
+  CreateAccountReply,
+  CreateAccountRequest,
+  DEFAULT_ACCOUNT,
+  ErrorReply,
+  EventId,
+  IssuedToken,
+  IssueTokenRequest,
+  type Names,
+  newEvent,
+  RegisterDeviceReply,
+  RegisterDeviceRequest,
+  TokenIdParams,
+  TokenListReply,
+} from '@ccsync/contracts';
+import { assertAdmin, Errors, type HttpServer, principalOf, type TokenStore } from '@ccsync/service-kit';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { z } from 'zod';
+
+export interface AccountRouteDeps {
+  readonly store: TokenStore;
+  readonly js: JetStreamClient;
+  readonly names: Names;
+  readonly publishTimeoutMs: number;
+}
+
+const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply, 409: ErrorReply, 503: ErrorReply };
+
+/**
+ * Accounts, devices and tokens. Tokens are shown once, in the reply that issues them; the store
+ * keeps only their hashes.
+ */
+export function registerAccountRoutes(app: HttpServer, { store, js, names, publishTimeoutMs }: AccountRouteDeps): void {
+  app.post(
+    '/v1/accounts',
+    { schema: { body: CreateAccountRequest, response: { 201: CreateAccountReply, ...errors } } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      if (principal.bootstrap !== true) throw new Errors.Forbidden('create accounts');
+      const { id, name } = request.body;
+      const account = id === DEFAULT_ACCOUNT ? undefined : await store.createAccount(id, name ?? id);
+      if (account === undefined) throw new Errors.Conflict(`Account "${id}" exists already`);
+      const adminToken = await store.issue({ account: id, scope: 'admin', label: 'first admin token' });
+      return reply.status(201).send({ account, adminToken });
+    },
+  );
+
+  app.post(
+    '/v1/devices',
+    { schema: { body: RegisterDeviceRequest, response: { 201: RegisterDeviceReply, ...errors } } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      assertAdmin(principal);
+      const { device, label } = request.body;
+      const token = await store.issue({
+        account: principal.account,
+        scope: 'device',
+        device,
+        ...(label === undefined ? {} : { label }),
+      });
+      // The registry is history too: the device's registration is an event in the stream.
+      const now = new Date().toISOString();
+      const id = EventId.parse(
+        createHash('sha256').update(`DeviceRegistered\0${token.id}`).digest('base64url').slice(0, 32),
+      );
+      const event = newEvent('DeviceRegistered', {
+        id,
+        occurredAt: now,
+        recordedAt: now,
+        account: principal.account,
+        device,
+        data: { tokenId: token.id, ...(label === undefined ? {} : { label }) },
+      });
+      try {
+        await js.publish(names.eventSubject(principal.account, 'DeviceRegistered'), JSON.stringify(event), {
+          msgID: id,
+          timeout: publishTimeoutMs,
+        });
+      } catch (error) {
+        await store.revoke(principal.account, token.id);
+        request.log.warn({ err: error }, 'publishing DeviceRegistered failed');
+        reply.header('retry-after', '5');
+        throw new Errors.StoreUnavailable();
+      }
+      return reply.status(201).send({ device, token });
+    },
+  );
+
+  app.post(
+    '/v1/tokens',
+    { schema: { body: IssueTokenRequest, response: { 201: IssuedToken, ...errors } } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      assertAdmin(principal);
+      const { scope, label } = request.body;
+      const token = await store.issue({ account: principal.account, scope, ...(label === undefined ? {} : { label }) });
+      return reply.status(201).send(token);
+    },
+  );
+
+  app.get('/v1/tokens', { schema: { response: { 200: TokenListReply, ...errors } } }, async (request) => {
+    const principal = principalOf(request);
+    assertAdmin(principal);
+    return { tokens: await store.list(principal.account) };
+  });
+
+  app.delete(
+    '/v1/tokens/:tokenId',
+    { schema: { params: TokenIdParams, response: { 204: z.null(), ...errors } } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      assertAdmin(principal);
+      if (!(await store.revoke(principal.account, request.params.tokenId))) {
+        throw new Errors.NotFound(`No token "${request.params.tokenId}" in this account`);
+      }
+      return reply.status(204).send(null);
+    },
+  );
+}
