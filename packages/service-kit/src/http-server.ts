@@ -39,6 +39,8 @@ export function createHttpServer(options: HttpServerOptions) {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();
+  // Every API speaks JSON: anything else is refused with 415 before it reaches a route.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
