@@ -18,11 +18,15 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export async function startTestStack(ns: TestNamespace): Promise<TestStack> {
+/** `env` overrides the namespace's environment, e.g. a NATS_URL of the test's own server. */
+export async function startTestStack(ns: TestNamespace, env: Record<string, string> = {}): Promise<TestStack> {
   const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
-  const ingest: Ingest = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
-  const projector: Projector = await startProjector(parseEnv(ProjectorEnv, ns.env({ PROJECTOR_PORT: '0' })), logger);
-  const gateway: Gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0' })), logger);
+  const ingest: Ingest = await startIngest(parseEnv(IngestEnv, ns.env({ ...env, INGEST_PORT: '0' })), logger);
+  const projector: Projector = await startProjector(
+    parseEnv(ProjectorEnv, ns.env({ ...env, PROJECTOR_PORT: '0' })),
+    logger,
+  );
+  const gateway: Gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ ...env, GATEWAY_PORT: '0' })), logger);
   return {
     ingest,
     gateway,

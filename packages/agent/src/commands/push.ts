@@ -33,6 +33,6 @@ export function printPushResult(settings: AgentSettings, result: PushResult): vo
   }
   const parts = [`${formatCount(result.entriesRead)} new entries from ${formatCount(result.filesRead)} files`];
   if (result.acknowledged > 0) parts.push(`${formatCount(result.acknowledged)} stored on the server`);
-  if (result.spooled > 0) parts.push(`${formatCount(result.spooled)} spooled until the server is reachable`);
+  if (result.waiting > 0) parts.push(`${formatCount(result.waiting)} wait in the spool until the server is reachable`);
   printLine(`${settings.device}: ${parts.join('; ')}`);
 }

@@ -40,7 +40,7 @@ export async function runWatch(settings: AgentSettings): Promise<void> {
           if (result.entriesRead > 0 || result.acknowledged > 0 || result.spooled > 0)
             printPushResult(settings, result);
           clearTimeout(retryTimer);
-          if (result.spooled > 0) {
+          if (result.waiting > 0) {
             // The server is away: try again later, waiting longer each time.
             retryTimer = setTimeout(() => void pushNow(), retryMs);
             retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);

@@ -25,8 +25,10 @@ export interface PushResult {
   readonly entriesRead: number;
   /** Entries the server acknowledged in this run, spooled ones included once they got through. */
   readonly acknowledged: number;
-  /** Entries that wait in the spool because the server could not be reached. */
+  /** Entries this run put in the spool because the server could not be reached. */
   readonly spooled: number;
+  /** Entries in the spool when the run ended, from this run or earlier ones. */
+  readonly waiting: number;
   readonly lastSeq: number | null;
 }
 
@@ -141,7 +143,8 @@ async function pushLocked({
     progress.stop();
   }
 
-  const result: PushResult = { filesRead: plans.length, entriesRead, acknowledged, spooled, lastSeq };
+  const { entries: waiting } = await spool.summary();
+  const result: PushResult = { filesRead: plans.length, entriesRead, acknowledged, spooled, waiting, lastSeq };
   await writePushStatus(stateDir, {
     at: new Date().toISOString(),
     device,
@@ -149,7 +152,7 @@ async function pushLocked({
     entriesAcknowledged: acknowledged,
     entriesSpooled: spooled,
     lastSeq,
-    error: serverUp ? null : 'server unreachable; batches spooled',
+    error: serverUp ? null : 'server unreachable; batches wait in the spool',
   });
   return result;
 }
