@@ -4,8 +4,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Errors } from './errors.ts';
 import type { TokenStore } from './token-store.ts';
 
-/** What a token may do. Device tokens push as one device; viewers read; admins do everything. */
-export type Scope = 'admin' | 'viewer' | 'device';
+/**
+ * What a token may do. Device tokens push as one device; viewers read; admins do everything; the
+ * metrics token only reads `/metrics`.
+ */
+export type Scope = 'admin' | 'viewer' | 'device' | 'metrics';
 
 export interface Principal {
   readonly account: AccountId;
@@ -26,12 +29,19 @@ export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
-/** Accepts the bootstrap admin token, and only it. */
-export function adminTokenAuthenticator(adminToken: string, account: AccountId): Authenticator {
+/**
+ * Accepts the tokens configured in the environment: the bootstrap admin token and, when set, the
+ * metrics token that Prometheus scrapes with.
+ */
+export function adminTokenAuthenticator(adminToken: string, account: AccountId, metricsToken?: string): Authenticator {
   const expected = hashToken(adminToken);
+  const metrics = metricsToken === undefined ? undefined : hashToken(metricsToken);
   return {
     async authenticate(token) {
-      return timingSafeEqual(hashToken(token), expected) ? { account, scope: 'admin', bootstrap: true } : undefined;
+      const presented = hashToken(token);
+      if (timingSafeEqual(presented, expected)) return { account, scope: 'admin', bootstrap: true };
+      if (metrics !== undefined && timingSafeEqual(presented, metrics)) return { account, scope: 'metrics' };
+      return undefined;
     },
   };
 }
@@ -105,7 +115,7 @@ export function principalOf(request: FastifyRequest): Principal {
 
 /** Reading an account's views: admins and viewers. Device tokens only push. */
 export function assertCanRead(principal: Principal): void {
-  if (principal.scope === 'device') throw new Errors.Forbidden('read usage');
+  if (principal.scope !== 'admin' && principal.scope !== 'viewer') throw new Errors.Forbidden('read usage');
 }
 
 /**
@@ -113,7 +123,7 @@ export function assertCanRead(principal: Principal): void {
  * must name the device.
  */
 export function deviceForPush(principal: Principal, requested: DeviceId | undefined): DeviceId {
-  if (principal.scope === 'viewer') throw new Errors.Forbidden('push usage');
+  if (principal.scope === 'viewer' || principal.scope === 'metrics') throw new Errors.Forbidden('push usage');
   if (principal.scope === 'device') {
     if (requested !== undefined && requested !== principal.device) {
       throw new Errors.Forbidden(`push usage as device "${requested}"`);

@@ -20,6 +20,8 @@ export const BaseEnv = z.object({
   CCSYNC_NAMESPACE: Namespace.default(Namespace.parse('ccsync')),
   /** The bootstrap admin bearer token. Required in production; generated once in development. */
   CCSYNC_ADMIN_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
+  /** A token that may read `/metrics` and nothing else, for Prometheus. */
+  CCSYNC_METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
   /**
    * Where development state (the generated admin token, local NATS and Redis data) is kept. npm
    * sets INIT_CWD to where it was run, so `npm start -w <service>` finds the root's folder too.

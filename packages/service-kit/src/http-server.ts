@@ -7,8 +7,10 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { Registry } from 'prom-client';
 import { type Authenticator, registerBearerAuth } from './auth.ts';
 import type { Logger } from './logger.ts';
+import { registerMetricsRoute } from './metrics.ts';
 
 export type HttpServer = ReturnType<typeof createHttpServer>;
 
@@ -20,6 +22,8 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   readonly authenticator: Authenticator;
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+  /** The service's Prometheus registry, served at `/metrics`. */
+  readonly metrics: Registry;
   /** Bodies larger than this get 413. */
   readonly bodyLimit?: number;
 }
@@ -66,6 +70,7 @@ export function createHttpServer(options: HttpServerOptions) {
   });
 
   registerBearerAuth(app, options.authenticator);
+  registerMetricsRoute(app as unknown as HttpServer, options.metrics);
 
   // A refused WebSocket upgrade must close its connection: Node has detached it from the HTTP
   // server, so it could carry no further request, and a graceful close would wait for it forever.

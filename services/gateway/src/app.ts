@@ -5,6 +5,7 @@ import {
   connectNats,
   connectRedis,
   createHttpServer,
+  createMetrics,
   type Logger,
   natsIsUp,
   type RunningService,
@@ -31,10 +32,15 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   const redis = connectRedis(env.REDIS_URL, 'ccsync-gateway', logger);
 
   const store = await TokenStore.open(nc, names);
+  const metrics = createMetrics('gateway');
   const app = createHttpServer({
     service: 'gateway',
+    metrics,
     logger,
-    authenticator: tokenStoreAuthenticator(store, adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT)),
+    authenticator: tokenStoreAuthenticator(
+      store,
+      adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT, env.CCSYNC_METRICS_TOKEN),
+    ),
     bodyLimit: env.GATEWAY_BODY_LIMIT_BYTES,
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });

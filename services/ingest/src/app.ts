@@ -5,6 +5,7 @@ import {
   connectNats,
   connectRedis,
   createHttpServer,
+  createMetrics,
   ensureEventStream,
   type Logger,
   natsIsUp,
@@ -18,6 +19,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { registerAccountRoutes } from './accounts/routes.ts';
 import type { IngestEnv } from './config.ts';
 import { registerDeviceRoutes } from './devices/routes.ts';
+import { createIngestMetrics } from './ingest-metrics.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
 
 export interface Ingest extends RunningService {
@@ -40,14 +42,24 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
   });
 
   const store = await TokenStore.open(nc, names, env.CCSYNC_STREAM_REPLICAS);
+  const metrics = createMetrics('ingest');
   const app = createHttpServer({
     service: 'ingest',
+    metrics,
     logger,
-    authenticator: tokenStoreAuthenticator(store, adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT)),
+    authenticator: tokenStoreAuthenticator(
+      store,
+      adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT, env.CCSYNC_METRICS_TOKEN),
+    ),
     bodyLimit: env.INGEST_BODY_LIMIT_BYTES,
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });
-  registerUsageRoutes(app, { js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
+  registerUsageRoutes(app, {
+    js: jetstream(nc),
+    names,
+    publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS,
+    metrics: createIngestMetrics(metrics, nc),
+  });
   registerDeviceRoutes(app, { nc, names });
   registerAccountRoutes(app, { store, js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
   const url = await app.listen({ host: env.HOST, port: env.INGEST_PORT });

@@ -4,6 +4,7 @@ import {
   connectNats,
   connectRedis,
   createHttpServer,
+  createMetrics,
   ensureEventStream,
   type Logger,
   natsIsUp,
@@ -47,10 +48,12 @@ export async function startProjector(env: ProjectorEnv, logger: Logger): Promise
     pricing,
   });
 
+  const metrics = createMetrics('projector');
   const app = createHttpServer({
     service: 'projector',
+    metrics,
     logger,
-    authenticator: adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT),
+    authenticator: adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT, env.CCSYNC_METRICS_TOKEN),
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });
   const url = await app.listen({ host: env.HOST, port: env.PROJECTOR_PORT });

@@ -4,6 +4,7 @@ import {
   connectNats,
   connectRedis,
   createHttpServer,
+  createMetrics,
   type Logger,
   natsIsUp,
   type RunningService,
@@ -24,10 +25,12 @@ export async function startScheduler(env: SchedulerEnv, logger: Logger): Promise
   const admin = await resolveAdminToken(env);
   const nc = await connectNats(env.NATS_URL, 'ccsync-scheduler', logger);
   const redis = connectRedis(env.REDIS_URL, 'ccsync-scheduler', logger);
+  const metrics = createMetrics('scheduler');
   const app = createHttpServer({
     service: 'scheduler',
+    metrics,
     logger,
-    authenticator: adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT),
+    authenticator: adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT, env.CCSYNC_METRICS_TOKEN),
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });
   const url = await app.listen({ host: env.HOST, port: env.SCHEDULER_PORT });

@@ -45,7 +45,7 @@ export type DeviceHeartbeat = z.infer<typeof DeviceHeartbeat>;
 /** `GET /v1/whoami` on ingest: what the presented token is, so `ccsync login` can check it. */
 export const WhoAmIReply = z.object({
   account: AccountId,
-  scope: z.enum(['admin', 'viewer', 'device']),
+  scope: z.enum(['admin', 'viewer', 'device', 'metrics']),
   device: DeviceId.optional(),
 });
 export type WhoAmIReply = z.infer<typeof WhoAmIReply>;

@@ -1,15 +1,17 @@
 import { ErrorReply, type Names, PushUsageReply, PushUsageRequest } from '@ccsync/contracts';
 import { deviceForPush, Errors, type HttpServer, principalOf } from '@ccsync/service-kit';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { IngestMetrics } from '../ingest-metrics.ts';
 import { recordUsage } from './record-usage.ts';
 
 export interface UsageRouteDeps {
   readonly js: JetStreamClient;
   readonly names: Names;
   readonly publishTimeoutMs: number;
+  readonly metrics: IngestMetrics;
 }
 
-export function registerUsageRoutes(app: HttpServer, { js, names, publishTimeoutMs }: UsageRouteDeps): void {
+export function registerUsageRoutes(app: HttpServer, { js, names, publishTimeoutMs, metrics }: UsageRouteDeps): void {
   app.post(
     '/v1/usage',
     {
@@ -21,6 +23,7 @@ export function registerUsageRoutes(app: HttpServer, { js, names, publishTimeout
     async (request, reply) => {
       const principal = principalOf(request);
       const device = deviceForPush(principal, request.body.device);
+      const stopTimer = metrics.publishSeconds.startTimer();
       try {
         const result = await recordUsage(
           js,
@@ -28,6 +31,9 @@ export function registerUsageRoutes(app: HttpServer, { js, names, publishTimeout
           { account: principal.account, device, source: request.body.source, entries: request.body.entries },
           publishTimeoutMs,
         );
+        stopTimer();
+        if (result.duplicate) metrics.duplicateBatches.inc();
+        else metrics.recordsAccepted.inc({ source: request.body.source }, result.accepted);
         return reply.status(202).send(result);
       } catch (error) {
         // Whatever went wrong, the data may not be stored: never answer 2xx, ask for a retry.
