@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { HealthReply, ReadyReply } from '@ccsync/contracts';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -8,11 +9,12 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
-import { type Authenticator, registerBearerAuth } from './auth.ts';
+import { type Authenticator, hashToken, registerBearerAuth } from './auth.ts';
 import type { Logger } from './logger.ts';
 import { registerMetricsRoute } from './metrics.ts';
+import type { Redis } from './redis.ts';
 
-export type HttpServer = ReturnType<typeof createHttpServer>;
+export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;
 
 /** A named check that `/ready` runs; false or a throw means not ready. */
 export type ReadinessCheck = () => Promise<boolean>;
@@ -26,6 +28,8 @@ export interface HttpServerOptions {
   readonly metrics: Registry;
   /** Bodies larger than this get 413. */
   readonly bodyLimit?: number;
+  /** Requests per minute per token (per address without one), counted in Redis across replicas. */
+  readonly rateLimit?: { readonly redis: Redis; readonly keyPrefix: string; readonly perMinute: number };
 }
 
 const VERSION = process.env.npm_package_version ?? '0.1.0';
@@ -34,7 +38,7 @@ const VERSION = process.env.npm_package_version ?? '0.1.0';
  * The HTTP server every service starts from: zod validation and serialisation, one error shape,
  * bearer auth on everything but `/health` and `/ready`, and the two probes.
  */
-export function createHttpServer(options: HttpServerOptions) {
+export async function createHttpServer(options: HttpServerOptions) {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -69,6 +73,31 @@ export function createHttpServer(options: HttpServerOptions) {
     });
   });
 
+  if (options.rateLimit !== undefined) {
+    const { redis, keyPrefix, perMinute } = options.rateLimit;
+    // Awaited, so its hook is on every route declared after it.
+    await app.register(rateLimit, {
+      global: true,
+      max: perMinute,
+      timeWindow: 60_000,
+      redis,
+      nameSpace: keyPrefix,
+      // Without Redis the limit cannot be counted; refusing everything would be worse.
+      skipOnError: true,
+      allowList: (request) => request.routeOptions.config.public === true,
+      // Per token: the hash of the presented one, since this runs before authentication.
+      keyGenerator: (request) => {
+        const header = request.headers.authorization;
+        return header === undefined ? `ip:${request.ip}` : `token:${hashToken(header).toString('base64url')}`;
+      },
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        code: 'CCSYNC_RATE_LIMITED',
+        error: 'Too Many Requests',
+        message: `More than ${context.max} requests a minute; retry in ${context.after}`,
+      }),
+    });
+  }
   registerBearerAuth(app, options.authenticator);
   registerMetricsRoute(app as unknown as HttpServer, options.metrics);
 

@@ -33,9 +33,18 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
 
   const store = await TokenStore.open(nc, names);
   const metrics = createMetrics('gateway');
-  const app = createHttpServer({
+  const app = await createHttpServer({
     service: 'gateway',
     metrics,
+    ...(env.GATEWAY_RATE_LIMIT_PER_MINUTE === 0
+      ? {}
+      : {
+          rateLimit: {
+            redis,
+            keyPrefix: `${names.redisPrefix}ratelimit:gateway:`,
+            perMinute: env.GATEWAY_RATE_LIMIT_PER_MINUTE,
+          },
+        }),
     logger,
     authenticator: tokenStoreAuthenticator(
       store,

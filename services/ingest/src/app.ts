@@ -43,9 +43,18 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
 
   const store = await TokenStore.open(nc, names, env.CCSYNC_STREAM_REPLICAS);
   const metrics = createMetrics('ingest');
-  const app = createHttpServer({
+  const app = await createHttpServer({
     service: 'ingest',
     metrics,
+    ...(env.INGEST_RATE_LIMIT_PER_MINUTE === 0
+      ? {}
+      : {
+          rateLimit: {
+            redis,
+            keyPrefix: `${names.redisPrefix}ratelimit:ingest:`,
+            perMinute: env.INGEST_RATE_LIMIT_PER_MINUTE,
+          },
+        }),
     logger,
     authenticator: tokenStoreAuthenticator(
       store,

@@ -14,6 +14,8 @@ export const IngestEnv = BaseEnv.extend({
   /** 0 keeps the event history for ever. */
   CCSYNC_STREAM_MAX_AGE_SECONDS: z.coerce.number().int().nonnegative().default(0),
   CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(120),
+  /** Requests a minute one token may make; more get 429 with Retry-After. 0 turns the limit off. */
+  INGEST_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(1200),
   /** How long a publish may wait for JetStream's ack before the client is told to retry. */
   INGEST_PUBLISH_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
 });

@@ -49,7 +49,7 @@ export async function startProjector(env: ProjectorEnv, logger: Logger): Promise
   });
 
   const metrics = createMetrics('projector');
-  const app = createHttpServer({
+  const app = await createHttpServer({
     service: 'projector',
     metrics,
     logger,

@@ -26,7 +26,7 @@ export async function startScheduler(env: SchedulerEnv, logger: Logger): Promise
   const nc = await connectNats(env.NATS_URL, 'ccsync-scheduler', logger);
   const redis = connectRedis(env.REDIS_URL, 'ccsync-scheduler', logger);
   const metrics = createMetrics('scheduler');
-  const app = createHttpServer({
+  const app = await createHttpServer({
     service: 'scheduler',
     metrics,
     logger,
