@@ -34,6 +34,7 @@ export {
   HeartbeatRequest,
   PushUsageReply,
   PushUsageRequest,
+  SimpleUsageRequest,
   WhoAmIReply,
 } from './http/usage.ts';
 export { AccountId, DEFAULT_ACCOUNT, DeviceId, EventId, Namespace, StreamSeq } from './ids.ts';

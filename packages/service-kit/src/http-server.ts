@@ -65,6 +65,8 @@ export async function createHttpServer(options: HttpServerOptions) {
     // Unexpected failures are logged in full and described to the client in general terms only.
     const unexpected = statusCode >= 500 && error.code === undefined;
     if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    // A 503 is always temporary here: tell the client when to try again.
+    if (statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
     return reply.status(statusCode).send({
       statusCode,
       code: unexpected ? 'CCSYNC_INTERNAL' : (error.code ?? 'CCSYNC_ERROR'),

@@ -2,8 +2,11 @@ import { z } from 'zod';
 
 const tokenCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
-/** Where usage came from. Sources are kept apart so that one device is never counted twice. */
-export const UsageSource = z.enum(['transcript']);
+/**
+ * Where usage came from: the agent's transcript records, or the simple REST form (`api`). Sources
+ * are kept apart so that one device is never counted twice.
+ */
+export const UsageSource = z.enum(['transcript', 'api']);
 export type UsageSource = z.infer<typeof UsageSource>;
 
 /**

@@ -49,3 +49,32 @@ export const WhoAmIReply = z.object({
   device: DeviceId.optional(),
 });
 export type WhoAmIReply = z.infer<typeof WhoAmIReply>;
+
+/**
+ * `POST /api/usage/:deviceId` (served by ingest): the seed's simple form. Either a bare `tokens`
+ * total, recorded as input tokens, or the four counts; an optional model prices it. An idempotency
+ * key (this field or the `Idempotency-Key` header) makes a retried request count once.
+ */
+export const SimpleUsageRequest = z
+  .object({
+    tokens: z.number().int().nonnegative().optional(),
+    inputTokens: z.number().int().nonnegative().optional(),
+    outputTokens: z.number().int().nonnegative().optional(),
+    cacheCreationTokens: z.number().int().nonnegative().optional(),
+    cacheReadTokens: z.number().int().nonnegative().optional(),
+    model: z.string().min(1).max(256).optional(),
+    timestamp: z.iso.datetime({ offset: true }).optional(),
+    idempotencyKey: z.string().min(1).max(256).optional(),
+  })
+  .refine(
+    (body) =>
+      (body.tokens !== undefined) !==
+      [body.inputTokens, body.outputTokens, body.cacheCreationTokens, body.cacheReadTokens].some(
+        (count) => count !== undefined,
+      ),
+    {
+      message:
+        'give either tokens or the token counts (inputTokens, outputTokens, cacheCreationTokens, cacheReadTokens)',
+    },
+  );
+export type SimpleUsageRequest = z.infer<typeof SimpleUsageRequest>;

@@ -80,7 +80,6 @@ export function registerAccountRoutes(app: HttpServer, { store, js, names, publi
       } catch (error) {
         await store.revoke(principal.account, token.id);
         request.log.warn({ err: error }, 'publishing DeviceRegistered failed');
-        reply.header('retry-after', '5');
         throw new Errors.StoreUnavailable();
       }
       return reply.status(201).send({ device, token });

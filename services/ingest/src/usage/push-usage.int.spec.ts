@@ -161,3 +161,60 @@ describe('the event stream', () => {
     }
   });
 });
+
+describe('POST /api/usage/:deviceId, the simple form', () => {
+  const simple = (device: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${ingest.url}/api/usage/${device}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ns.adminToken}`, ...headers },
+      body: JSON.stringify(body),
+    });
+
+  it('records a bare total as an api-sourced entry, once per idempotency key', async () => {
+    const first = await simple('phone', { tokens: 1500 }, { 'idempotency-key': 'req-42' });
+    expect(first.status).toBe(202);
+    const reply = PushUsageReply.parse(await first.json());
+    const again = PushUsageReply.parse(
+      await (await simple('phone', { tokens: 1500 }, { 'idempotency-key': 'req-42' })).json(),
+    );
+    expect(again).toEqual({ ...reply, duplicate: true });
+
+    const stored = await (await jetstreamManager(nc)).streams.getMessage(ns.names.eventStream, { seq: reply.seq });
+    const decoded = decodeEvent(stored?.json());
+    expect(decoded).toMatchObject({
+      ok: true,
+      event: {
+        device: 'phone',
+        data: {
+          source: 'api',
+          entries: [
+            { usage: { inputTokens: 1500, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 } },
+          ],
+        },
+      },
+    });
+  });
+
+  it('takes the four counts and a model, with the key in the body', async () => {
+    const response = await simple('phone', {
+      inputTokens: 1,
+      outputTokens: 2,
+      cacheCreationTokens: 3,
+      cacheReadTokens: 4,
+      model: 'claude-opus-4-6',
+      idempotencyKey: 'req-43',
+    });
+    expect(response.status).toBe(202);
+  });
+
+  it.each([
+    ['no idempotency key', { tokens: 1 }, 'idempotency key'],
+    ['both a total and counts', { tokens: 1, inputTokens: 1, idempotencyKey: 'k' }, 'either tokens or'],
+    ['neither', { idempotencyKey: 'k' }, 'either tokens or'],
+    ['a negative total', { tokens: -5, idempotencyKey: 'k' }, 'tokens'],
+  ])('refuses %s with 400', async (_case, body, message) => {
+    const response = await simple('phone', body);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toContain(message);
+  });
+});
