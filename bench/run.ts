@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { agentBenchmarks } from './agent.ts';
 import { FULL_CORPUS, QUICK_CORPUS } from './corpus.ts';
+import { FULL_INGEST, ingestBenchmarks, QUICK_INGEST } from './ingest.ts';
 import { describeMachine } from './machine.ts';
 import type { BenchmarkResult } from './measure.ts';
 
@@ -13,6 +14,7 @@ const quick = process.argv.includes('--quick');
 const started = Date.now();
 const results: BenchmarkResult[] = [];
 results.push(await agentBenchmarks(quick ? QUICK_CORPUS : FULL_CORPUS, quick ? 1 : 3));
+results.push(await ingestBenchmarks(quick ? QUICK_INGEST : FULL_INGEST));
 
 const machine = await describeMachine();
 const lines = [
