@@ -101,7 +101,7 @@ export async function createHttpServer(options: HttpServerOptions) {
     });
   }
   registerBearerAuth(app, options.authenticator);
-  registerMetricsRoute(app as unknown as HttpServer, options.metrics);
+  registerMetricsRoute(app, options.metrics);
 
   // A refused WebSocket upgrade must close its connection: Node has detached it from the HTTP
   // server, so it could carry no further request, and a graceful close would wait for it forever.

@@ -1,7 +1,7 @@
+import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Principal } from './auth.ts';
 import { Errors } from './errors.ts';
-import type { HttpServer } from './http-server.ts';
 
 export { Counter, Gauge, Histogram } from 'prom-client';
 
@@ -21,7 +21,7 @@ export function assertCanScrape(principal: Principal): void {
 }
 
 /** Request counts and durations by route pattern (never by raw URL, which may carry ids), and `/metrics`. */
-export function registerMetricsRoute(app: HttpServer, registry: Registry): void {
+export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
   const requests = new Histogram({
     name: 'ccsync_http_request_duration_seconds',
     help: 'HTTP requests by method, route pattern and status code',

@@ -17,7 +17,7 @@ export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http-serve
 export { createHttpServer } from './http-server.ts';
 export type { Logger } from './logger.ts';
 export { createLogger, redactUrl } from './logger.ts';
-export { Counter, createMetrics, Gauge, Histogram, registerMetricsRoute } from './metrics.ts';
+export { Counter, createMetrics, Gauge, Histogram } from './metrics.ts';
 export type { EventStreamOptions, NatsConnection } from './nats.ts';
 export { connectNats, ensureEventStream, natsIsUp } from './nats.ts';
 export { connectRedis, Redis, redisIsUp, waitForRedis } from './redis.ts';

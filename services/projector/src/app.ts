@@ -58,9 +58,22 @@ export async function startProjector(env: ProjectorEnv, logger: Logger): Promise
   });
   const url = await app.listen({ host: env.HOST, port: env.PROJECTOR_PORT });
 
+  let closing = false;
+  // The consume loop ends only when stopped; if it ever ends otherwise, exit so an orchestrator
+  // restarts the projector instead of leaving it alive and idle.
+  void consumer.done.then(
+    () => closing || fail(new Error('the event consumer stopped')),
+    (error: unknown) => closing || fail(error),
+  );
+  function fail(error: unknown): void {
+    logger.fatal({ err: error }, 'projection stopped unexpectedly');
+    process.exit(1);
+  }
+
   return {
     url,
     async close() {
+      closing = true;
       await app.close();
       // Stop pulling, let the event in hand finish and ack, then drain what is left to flush.
       await consumer.stop();

@@ -1,7 +1,14 @@
 import { CURRENT_PROJECTION_VERSION, decodeEvent, type Names, StreamSeq, viewKeys } from '@ccsync/contracts';
 import type { Logger, NatsConnection, Redis } from '@ccsync/service-kit';
 import type { PricingTable } from '@ccsync/usage';
-import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamManager, jetstream } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+} from '@nats-io/jetstream';
 import { projectUsageRecorded } from './usage/project-usage.ts';
 
 export interface ProjectionConsumer {
@@ -44,33 +51,39 @@ export async function startProjectionConsumer(deps: ProjectionConsumerDeps): Pro
   const consumer = await jetstream(nc).consumers.get(names.eventStream, durable);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: deps.batchSize });
 
-  const done = (async () => {
-    for await (const message of messages) {
-      const decoded = decodeEvent(message.json());
-      if (!decoded.ok) {
-        // It stays in the history for a later version to read; this one cannot apply it.
-        logger.error(
-          { seq: message.seq, reason: decoded.reason, detail: decoded.message },
-          'skipping unreadable event',
-        );
-        message.term();
-        continue;
-      }
-      const event = decoded.event;
-      const seq = StreamSeq.parse(message.seq);
-      try {
-        if (event.type === 'UsageRecorded') {
-          const notices = await projectUsageRecorded(redis, keys, seq, event, pricing);
-          message.ack();
-          for (const notice of notices) nc.publish(names.usageChangedSubject(event.account), JSON.stringify(notice));
-        } else {
-          message.ack();
-        }
-      } catch (error) {
-        logger.warn({ err: error, seq }, 'applying event failed; it will be redelivered');
-        message.nak(RETRY_DELAY_MS);
-      }
+  /** Applies one stored message. Nothing in a message can throw out of here and stop the loop. */
+  const handle = async (message: JsMsg) => {
+    let raw: unknown;
+    try {
+      raw = message.json();
+    } catch {
+      raw = undefined;
     }
+    const decoded = decodeEvent(raw);
+    if (!decoded.ok) {
+      // It stays in the history for a later version to read; this one cannot apply it.
+      logger.error({ seq: message.seq, reason: decoded.reason, detail: decoded.message }, 'skipping unreadable event');
+      message.term();
+      return;
+    }
+    const event = decoded.event;
+    const seq = StreamSeq.parse(message.seq);
+    try {
+      if (event.type === 'UsageRecorded') {
+        const notices = await projectUsageRecorded(redis, keys, seq, event, pricing);
+        message.ack();
+        for (const notice of notices) nc.publish(names.usageChangedSubject(event.account), JSON.stringify(notice));
+      } else {
+        message.ack();
+      }
+    } catch (error) {
+      logger.warn({ err: error, seq }, 'applying event failed; it will be redelivered');
+      message.nak(RETRY_DELAY_MS);
+    }
+  };
+
+  const done = (async () => {
+    for await (const message of messages) await handle(message);
   })();
 
   return {

@@ -145,6 +145,17 @@ describe('projecting UsageRecorded', () => {
     expect(await device('watch')).toMatchObject({ entries: '1', outputTokens: '20' });
   });
 
+  it('skips what it cannot read (not JSON, an unknown type, a malformed event) and keeps projecting', async () => {
+    const subject = ns.names.eventSubject(DEFAULT_ACCOUNT, 'UsageRecorded');
+    const js = jetstream(nc);
+    await js.publish(subject, 'not json at all');
+    await js.publish(subject, JSON.stringify({ type: 'FromTheFuture', version: 9 }));
+    await js.publish(subject, JSON.stringify({ id: 'bad-event-0001', type: 'UsageRecorded', version: 1, data: {} }));
+    const seq = await append('after-garbage-1', 'sturdy', [usageEntry('sturdy-1', { usage: tokens(3, 0, 0, 0) })]);
+    await waitFor(async () => (await checkpoint()) >= seq);
+    expect(await device('sturdy')).toMatchObject({ entries: '1', inputTokens: '3' });
+  });
+
   it('continues from its durable consumer after a restart, applying only what it missed', async () => {
     await projector.close();
     const seq = await append('event-four-0004', 'laptop', [usageEntry('p4', { usage: tokens(1000, 0, 0, 0) })]);
