@@ -32,8 +32,12 @@ export {
   DeviceUsageParams,
   DeviceUsageReply,
   HeartbeatRequest,
+  oneUsageForm,
   PushUsageReply,
   PushUsageRequest,
+  SimpleUsageCommand,
+  SimpleUsageFields,
+  SimpleUsageOutcome,
   SimpleUsageRequest,
   WhoAmIReply,
 } from './http/usage.ts';

@@ -21,6 +21,8 @@ export interface Names {
   /** Core NATS device heartbeats, from which presence is derived; not stored. */
   presenceSubject(account: AccountId): string;
   readonly allPresenceSubjects: string;
+  /** Request/reply subject on which ingest records usage for the gateway's `update_usage`. */
+  readonly ingestUsageRequests: string;
   /** The durable pull consumer of one projection version. */
   projectorConsumer(version: number): string;
   /** The NATS KV bucket of accounts and token hashes: state that must survive Redis. */
@@ -40,6 +42,7 @@ export function namesFor(namespace: Namespace): Names {
     allUsageChangedSubjects: `${namespace}.changes.*.usage`,
     presenceSubject: (account) => `${namespace}.presence.${account}`,
     allPresenceSubjects: `${namespace}.presence.*`,
+    ingestUsageRequests: `${namespace}.ingest.usage`,
     projectorConsumer: (version) => `${namespace}_projector_v${version}`,
     authBucket: `${namespace}_auth`,
     redisPrefix: `${namespace}:`,

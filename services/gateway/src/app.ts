@@ -57,7 +57,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   const fanOut = new FanOut();
   const stopRelay = startUsageRelay(fanOut, { nc, names, logger });
   registerUsageRoutes(app, { redis, names });
-  registerRealtimeRoutes(app, fanOut);
+  registerRealtimeRoutes(app, fanOut, { nc, names });
   const url = await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });
 
   return {

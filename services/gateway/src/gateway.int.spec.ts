@@ -146,6 +146,32 @@ describe('usage over WebSocket and REST', () => {
     expect(await response.json()).toMatchObject({ code: 'CCSYNC_NOT_FOUND' });
   });
 
+  it('records update_usage through ingest, once per idempotency key, and streams the change', async () => {
+    const socket = await openTestSocket(wsUrl());
+    sockets.push(socket);
+    socket.send({ type: 'subscribe', channels: ['usage'] });
+    await socket.next((message) => message.type === 'subscribed');
+    const update = { type: 'update_usage', deviceId: 'phone', tokens: 250, idempotencyKey: 'ws-1' };
+    socket.send(update);
+    const recorded = await socket.next<{ seq: number; duplicate: boolean }>(
+      (message) => message.type === 'usage_recorded' && message.idempotencyKey === 'ws-1',
+    );
+    expect(recorded.duplicate).toBe(false);
+    const change = ServerMessage.parse(
+      await socket.next((message) => message.type === 'token_usage_update' && message.seq === recorded.seq),
+    );
+    expect(change).toMatchObject({ payload: { device: 'phone', delta: { entries: 1, inputTokens: 250 } } });
+
+    socket.send(update);
+    await socket.next((message) => message.type === 'usage_recorded' && message.duplicate === true);
+    // Neither a total nor counts: ingest refuses it as it would over REST.
+    socket.send({ type: 'update_usage', deviceId: 'phone', idempotencyKey: 'ws-2' });
+    const refused = await socket.next<{ message: string }>(
+      (message) => message.type === 'error' && message.code === 'CCSYNC_VALIDATION',
+    );
+    expect(refused.message).toContain('either tokens or');
+  });
+
   it('answers a malformed client message with an error and keeps the connection', async () => {
     const socket = await openTestSocket(wsUrl());
     sockets.push(socket);
@@ -196,6 +222,19 @@ describe('two accounts on one server', () => {
     const defaultUsage = AccountUsageReply.parse(await (await read('/api/usage', ns.adminToken)).json());
     expect(defaultUsage.devices.some((usage) => usage.device === 'acme-box')).toBe(false);
     expect((await read('/api/usage', deviceToken)).status).toBe(403);
+
+    // Over the socket, the device token may push as itself only, and may not subscribe.
+    const deviceSocket = await openTestSocket(wsUrl(deviceToken));
+    sockets.push(deviceSocket);
+    deviceSocket.send({ type: 'subscribe', channels: ['usage'] });
+    await deviceSocket.next((message) => message.type === 'error' && message.code === 'CCSYNC_FORBIDDEN');
+    deviceSocket.send({ type: 'update_usage', deviceId: 'laptop', tokens: 1, idempotencyKey: 'steal' });
+    await deviceSocket.next(
+      (message) =>
+        message.type === 'error' && message.code === 'CCSYNC_FORBIDDEN' && deviceSocket.messages.length === 2,
+    );
+    deviceSocket.send({ type: 'update_usage', deviceId: 'acme-box', tokens: 1, idempotencyKey: 'own' });
+    await deviceSocket.next((message) => message.type === 'usage_recorded');
   });
 });
 

@@ -21,6 +21,8 @@ import type { IngestEnv } from './config.ts';
 import { registerDeviceRoutes } from './devices/routes.ts';
 import { createIngestMetrics } from './ingest-metrics.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
+import { startSimpleUsageResponder } from './usage/simple-usage-responder.ts';
+import { createUsageRecorder } from './usage/usage-recorder.ts';
 
 export interface Ingest extends RunningService {
   /** The bound HTTP address, e.g. http://127.0.0.1:3001. */
@@ -63,12 +65,14 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
     bodyLimit: env.INGEST_BODY_LIMIT_BYTES,
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });
-  registerUsageRoutes(app, {
+  const record = createUsageRecorder({
     js: jetstream(nc),
     names,
     publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS,
     metrics: createIngestMetrics(metrics, nc),
   });
+  registerUsageRoutes(app, record);
+  const stopResponder = startSimpleUsageResponder(nc, names, record, logger);
   registerDeviceRoutes(app, { nc, names });
   registerAccountRoutes(app, { store, js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
   const url = await app.listen({ host: env.HOST, port: env.INGEST_PORT });
@@ -78,6 +82,7 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
     async close() {
       // Stop taking requests first, so every accepted one finishes its publish before the drain.
       await app.close();
+      stopResponder();
       await nc.drain();
       await redis.quit();
     },

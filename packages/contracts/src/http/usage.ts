@@ -55,26 +55,50 @@ export type WhoAmIReply = z.infer<typeof WhoAmIReply>;
  * total, recorded as input tokens, or the four counts; an optional model prices it. An idempotency
  * key (this field or the `Idempotency-Key` header) makes a retried request count once.
  */
-export const SimpleUsageRequest = z
-  .object({
-    tokens: z.number().int().nonnegative().optional(),
-    inputTokens: z.number().int().nonnegative().optional(),
-    outputTokens: z.number().int().nonnegative().optional(),
-    cacheCreationTokens: z.number().int().nonnegative().optional(),
-    cacheReadTokens: z.number().int().nonnegative().optional(),
-    model: z.string().min(1).max(256).optional(),
-    timestamp: z.iso.datetime({ offset: true }).optional(),
-    idempotencyKey: z.string().min(1).max(256).optional(),
-  })
-  .refine(
-    (body) =>
-      (body.tokens !== undefined) !==
-      [body.inputTokens, body.outputTokens, body.cacheCreationTokens, body.cacheReadTokens].some(
-        (count) => count !== undefined,
-      ),
-    {
-      message:
-        'give either tokens or the token counts (inputTokens, outputTokens, cacheCreationTokens, cacheReadTokens)',
-    },
-  );
+export const SimpleUsageFields = z.object({
+  tokens: z.number().int().nonnegative().optional(),
+  inputTokens: z.number().int().nonnegative().optional(),
+  outputTokens: z.number().int().nonnegative().optional(),
+  cacheCreationTokens: z.number().int().nonnegative().optional(),
+  cacheReadTokens: z.number().int().nonnegative().optional(),
+  model: z.string().min(1).max(256).optional(),
+  timestamp: z.iso.datetime({ offset: true }).optional(),
+  idempotencyKey: z.string().min(1).max(256).optional(),
+});
+
+/** Exactly one of the two forms: a bare total, or the counts. */
+export const oneUsageForm = [
+  (body: z.infer<typeof SimpleUsageFields>) =>
+    (body.tokens !== undefined) !==
+    [body.inputTokens, body.outputTokens, body.cacheCreationTokens, body.cacheReadTokens].some(
+      (count) => count !== undefined,
+    ),
+  {
+    message: 'give either tokens or the token counts (inputTokens, outputTokens, cacheCreationTokens, cacheReadTokens)',
+  },
+] as const;
+
+export const SimpleUsageRequest = SimpleUsageFields.refine(...oneUsageForm);
 export type SimpleUsageRequest = z.infer<typeof SimpleUsageRequest>;
+
+/**
+ * What the gateway asks ingest over NATS for a WebSocket `update_usage`: who asked (the gateway
+ * authenticated them), for which device, and the usage. Ingest applies the same rules as REST.
+ */
+export const SimpleUsageCommand = z.object({
+  principal: z.object({
+    account: AccountId,
+    scope: z.enum(['admin', 'viewer', 'device', 'metrics']),
+    device: DeviceId.optional(),
+  }),
+  deviceId: DeviceId,
+  usage: SimpleUsageFields.extend({ idempotencyKey: z.string().min(1).max(256) }),
+});
+export type SimpleUsageCommand = z.infer<typeof SimpleUsageCommand>;
+
+/** Ingest's answer: the push reply, or the error it would have sent over HTTP. */
+export const SimpleUsageOutcome = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), reply: PushUsageReply }),
+  z.object({ ok: z.literal(false), statusCode: z.number().int(), code: z.string(), message: z.string() }),
+]);
+export type SimpleUsageOutcome = z.infer<typeof SimpleUsageOutcome>;

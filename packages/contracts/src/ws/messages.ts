@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { StreamSeq } from '../ids.ts';
+import { SimpleUsageFields } from '../http/usage.ts';
+import { DeviceId, StreamSeq } from '../ids.ts';
 import { UsageChanged } from '../views/usage.ts';
 
 export const Channel = z.enum(['usage']);
@@ -10,6 +11,12 @@ export const ClientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('subscribe'), channels: z.array(Channel).min(1).max(32) }),
   z.object({ type: z.literal('unsubscribe'), channels: z.array(Channel).min(1).max(32) }),
   z.object({ type: z.literal('ping') }),
+  /** The seed's `update_usage`, the simple REST form over the socket; the idempotency key is required. */
+  SimpleUsageFields.extend({
+    type: z.literal('update_usage'),
+    deviceId: DeviceId,
+    idempotencyKey: z.string().min(1).max(256),
+  }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
@@ -19,6 +26,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('subscribed'), channels: z.array(Channel) }),
   z.object({ type: z.literal('unsubscribed'), channels: z.array(Channel) }),
   z.object({ type: z.literal('pong') }),
+  /** The answer to `update_usage`: stored, at this stream sequence. */
+  z.object({ type: z.literal('usage_recorded'), idempotencyKey: z.string(), seq: StreamSeq, duplicate: z.boolean() }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;

@@ -1,5 +1,12 @@
-import { ClientMessage, type Names, type ServerMessage, UsageChanged } from '@ccsync/contracts';
-import { type HttpServer, type Logger, type NatsConnection, principalOf } from '@ccsync/service-kit';
+import {
+  ClientMessage,
+  type Names,
+  type ServerMessage,
+  type SimpleUsageCommand,
+  SimpleUsageOutcome,
+  UsageChanged,
+} from '@ccsync/contracts';
+import { type HttpServer, type Logger, type NatsConnection, type Principal, principalOf } from '@ccsync/service-kit';
 import { z } from 'zod';
 import type { FanOut, RealtimeClient } from './fan-out.ts';
 
@@ -36,7 +43,33 @@ export function startUsageRelay(fanOut: FanOut, { nc, names, logger }: RealtimeD
 }
 
 /** `GET /ws`: authenticated by the bearer header or `?token=`, then JSON messages both ways. */
-export function registerRealtimeRoutes(app: HttpServer, fanOut: FanOut): void {
+export function registerRealtimeRoutes(
+  app: HttpServer,
+  fanOut: FanOut,
+  { nc, names }: Pick<RealtimeDeps, 'nc' | 'names'>,
+): void {
+  /** Ingest is the only writer of history: `update_usage` is recorded there, over NATS. */
+  const recordUsage = async (
+    principal: Principal,
+    { type: _type, deviceId, ...usage }: Extract<ClientMessage, { type: 'update_usage' }>,
+  ): Promise<ServerMessage> => {
+    const command: SimpleUsageCommand = { principal, deviceId, usage };
+    const response = await nc
+      .request(names.ingestUsageRequests, JSON.stringify(command), { timeout: 5000 })
+      .catch(() => undefined);
+    const outcome = SimpleUsageOutcome.safeParse(response?.json());
+    if (!outcome.success) {
+      return {
+        type: 'error',
+        code: 'CCSYNC_STORE_UNAVAILABLE',
+        message: 'The event store is unavailable; retry later',
+      };
+    }
+    if (!outcome.data.ok) return { type: 'error', code: outcome.data.code, message: outcome.data.message };
+    const { seq, duplicate } = outcome.data.reply;
+    return { type: 'usage_recorded', idempotencyKey: usage.idempotencyKey, seq, duplicate };
+  };
+
   app.get(
     '/ws',
     {
@@ -68,6 +101,11 @@ export function registerRealtimeRoutes(app: HttpServer, fanOut: FanOut): void {
         const message = parsed.data;
         switch (message.type) {
           case 'subscribe':
+            // Subscribing is reading: device tokens may push (update_usage) but not read.
+            if (principal.scope !== 'admin' && principal.scope !== 'viewer') {
+              client.send({ type: 'error', code: 'CCSYNC_FORBIDDEN', message: 'This token may not read usage' });
+              break;
+            }
             for (const channel of message.channels) client.channels.add(channel);
             client.send({ type: 'subscribed', channels: [...client.channels] });
             break;
@@ -77,6 +115,9 @@ export function registerRealtimeRoutes(app: HttpServer, fanOut: FanOut): void {
             break;
           case 'ping':
             client.send({ type: 'pong' });
+            break;
+          case 'update_usage':
+            void recordUsage(principal, message).then(client.send);
             break;
         }
       });
