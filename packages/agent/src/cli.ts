@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import type { DailyReportFlags } from './commands/report.ts';
+import type { BlocksReportFlags, DailyReportFlags } from './commands/report.ts';
 import { AgentError, ExitCode } from './errors.ts';
 import { printError } from './output.ts';
 import { type CommonFlags, resolveSettings } from './settings.ts';
@@ -59,6 +59,22 @@ withCommonFlags(report.command('daily').description('daily usage, the same repor
   .action(async (flags: CommonFlags & DailyReportFlags & { local?: boolean }) => {
     if (flags.local !== true) throw new AgentError(ExitCode.Usage, 'Only --local reports exist so far');
     await (await import('./commands/report.ts')).runDailyReport(await resolveSettings(flags), flags);
+  });
+
+withCommonFlags(report.command('blocks').description('5-hour blocks, the same report as `ccusage claude blocks`'))
+  .option('--local', 'read this machine’s transcripts, without a server')
+  .option('-a, --active', 'only the active block')
+  .option('-r, --recent', 'blocks of the last 3 days and the active one')
+  .option('-t, --token-limit <limit>', 'a token limit per block, or "max" for the largest past block')
+  .option('-z, --timezone <tz>', 'IANA timezone for --since and --until (default: the system’s)')
+  .option('-s, --since <date>', 'first day, YYYYMMDD or YYYY-MM-DD')
+  .option('-u, --until <date>', 'last day, YYYYMMDD or YYYY-MM-DD')
+  .addOption(
+    new Option('--pricing <file>', 'JSON file that overrides or extends the price table').env('CCSYNC_PRICING_FILE'),
+  )
+  .action(async (flags: CommonFlags & BlocksReportFlags & { local?: boolean }) => {
+    if (flags.local !== true) throw new AgentError(ExitCode.Usage, 'Only --local reports exist so far');
+    await (await import('./commands/report.ts')).runBlocksReport(await resolveSettings(flags), flags);
   });
 
 try {

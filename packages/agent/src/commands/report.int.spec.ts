@@ -59,6 +59,43 @@ describe.each([
   );
 });
 
+describe.each([{ seed: 4, devices: 2, sessionsPerDevice: 6 }])(
+  'ccsync report blocks --local on corpus seed $seed ($devices config dirs)',
+  (corpus) => {
+    let dirs: string;
+    beforeAll(async () => {
+      const configDirs = await writeTranscriptCorpus(
+        generateTranscriptCorpus(corpus),
+        join(workDir, `blocks-${corpus.seed}`),
+      );
+      dirs = configDirs.join(',');
+    });
+
+    it.each([[[]], [['--token-limit', '500000']], [['--token-limit', 'max']]])(
+      'prints ccusage’s JSON byte for byte with %j',
+      async (extra: string[]) => {
+        const home = join(workDir, 'home');
+        await mkdir(home, { recursive: true });
+        const theirs = await execa(ccusage, ['claude', 'blocks', '--json', '--offline', ...extra], {
+          cwd: home,
+          extendEnv: false,
+          env: { PATH: process.env.PATH ?? '', HOME: home, CLAUDE_CONFIG_DIR: dirs, TZ: 'UTC' },
+        });
+        const ours = await execa(
+          'node',
+          [BIN, 'report', 'blocks', '--local', '--json', '--claude-dir', dirs, ...extra],
+          {
+            preferLocal: true,
+            env: { TZ: 'UTC' },
+          },
+        );
+        expect(JSON.parse(ours.stdout).blocks.length).toBeGreaterThan(1);
+        expect(ours.stdout).toBe(theirs.stdout);
+      },
+    );
+  },
+);
+
 describe('report errors', () => {
   it('refuses an unknown timezone with a usage error', async () => {
     const result = await execa(
