@@ -49,6 +49,7 @@ export { CURRENT_PROJECTION_VERSION, viewKeys } from './views/keys.ts';
 export {
   DeviceUsage,
   deviceUsageFromHash,
+  shownDeviceHash,
   sumTotals,
   TokenTotals,
   UsageChanged,

@@ -20,6 +20,7 @@ import { registerAccountRoutes } from './accounts/routes.ts';
 import type { IngestEnv } from './config.ts';
 import { registerDeviceRoutes } from './devices/routes.ts';
 import { createIngestMetrics } from './ingest-metrics.ts';
+import { registerOtlpRoutes } from './otlp/routes.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
 import { startSimpleUsageResponder } from './usage/simple-usage-responder.ts';
 import { createUsageRecorder } from './usage/usage-recorder.ts';
@@ -72,6 +73,7 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
     metrics: createIngestMetrics(metrics, nc),
   });
   registerUsageRoutes(app, record);
+  registerOtlpRoutes(app, record);
   const stopResponder = startSimpleUsageResponder(nc, names, record, logger);
   registerDeviceRoutes(app, { nc, names });
   registerAccountRoutes(app, { store, js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });

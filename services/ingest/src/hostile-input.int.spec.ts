@@ -32,6 +32,7 @@ const ROUTES = [
   ['POST', '/api/usage/laptop'],
   ['POST', '/api/usage/evil%3Adevice'],
   ['POST', '/v1/heartbeat'],
+  ['POST', '/v1/logs'],
   ['POST', '/v1/accounts'],
   ['POST', '/v1/devices'],
   ['POST', '/v1/tokens'],
@@ -80,6 +81,7 @@ const contentTypes = fc.constantFrom(
   'text/plain',
   'application/x-www-form-urlencoded',
   'application/octet-stream',
+  'application/x-protobuf',
 );
 
 describe('hostile input', () => {

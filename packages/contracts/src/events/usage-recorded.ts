@@ -3,10 +3,11 @@ import { z } from 'zod';
 const tokenCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 /**
- * Where usage came from: the agent's transcript records, or the simple REST form (`api`). Sources
- * are kept apart so that one device is never counted twice.
+ * Where usage came from: the agent's transcript records, the simple REST form (`api`), or Claude
+ * Code's own OpenTelemetry export (`otlp`). Sources are kept apart so that one device is never
+ * counted twice: telemetry counts only for a device that sends no transcripts.
  */
-export const UsageSource = z.enum(['transcript', 'api']);
+export const UsageSource = z.enum(['transcript', 'api', 'otlp']);
 export type UsageSource = z.infer<typeof UsageSource>;
 
 /**

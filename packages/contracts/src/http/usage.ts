@@ -7,7 +7,8 @@ import { DeviceUsage, TokenTotals } from '../views/usage.ts';
 export const PushUsageRequest = z.object({
   /** Required with an account-wide token; a device token may only name its own device. */
   device: DeviceId.optional(),
-  source: UsageSource.default('transcript'),
+  /** The agent's transcript records; the other sources have routes of their own. */
+  source: UsageSource.extract(['transcript']).default('transcript'),
   entries: z.array(UsageEntry).min(1).max(MAX_ENTRIES_PER_EVENT),
 });
 export type PushUsageRequest = z.infer<typeof PushUsageRequest>;

@@ -22,6 +22,11 @@ export interface ViewKeys {
   replays(account: AccountId): string;
   /** One device's totals (hash: the token counts, `entries`, `costUSD`, `lastSeq`, `updatedAt`). */
   deviceUsage(account: AccountId, device: DeviceId): string;
+  /**
+   * The same totals from Claude Code's telemetry (source `otlp`), kept apart: they are what a device
+   * shows only while it has no transcript usage, so one device is never counted twice.
+   */
+  telemetryUsage(account: AccountId, device: DeviceId): string;
   /** The devices of an account that have usage (set). */
   accountDevices(account: AccountId): string;
 }
@@ -34,6 +39,7 @@ export function viewKeys(names: Names, version: number): ViewKeys {
     messages: (account) => `${prefix}messages:${account}`,
     replays: (account) => `${prefix}replays:${account}`,
     deviceUsage: (account, device) => `${prefix}usage:${account}:device:${device}`,
+    telemetryUsage: (account, device) => `${prefix}usage:${account}:telemetry:${device}`,
     accountDevices: (account) => `${prefix}devices:${account}`,
   };
 }

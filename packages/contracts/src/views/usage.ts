@@ -82,6 +82,17 @@ export function deviceUsageFromHash(
   });
 }
 
+/**
+ * The totals a device shows: from its transcripts (and the simple form) when it has any, else
+ * from Claude Code's telemetry. A device that sends both is counted once, from its transcripts.
+ */
+export function shownDeviceHash(
+  transcripts: Readonly<Record<string, string>>,
+  telemetry: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  return Object.keys(transcripts).length > 0 ? transcripts : telemetry;
+}
+
 /** Adds totals, e.g. an account's devices. */
 export function sumTotals(all: readonly TokenTotals[]): TokenTotals {
   const sum = zeroTotals();

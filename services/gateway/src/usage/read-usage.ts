@@ -5,6 +5,7 @@ import {
   DeviceId as DeviceIdSchema,
   type DeviceUsage,
   deviceUsageFromHash,
+  shownDeviceHash,
   sumTotals,
   type ViewKeys,
 } from '@ccsync/contracts';
@@ -17,7 +18,11 @@ export async function readDeviceUsage(
   account: AccountId,
   device: DeviceId,
 ): Promise<DeviceUsage | undefined> {
-  const hash = await redis.hgetall(keys.deviceUsage(account, device));
+  const [transcripts, telemetry] = await Promise.all([
+    redis.hgetall(keys.deviceUsage(account, device)),
+    redis.hgetall(keys.telemetryUsage(account, device)),
+  ]);
+  const hash = shownDeviceHash(transcripts, telemetry);
   return Object.keys(hash).length === 0 ? undefined : deviceUsageFromHash(account, device, hash);
 }
 
@@ -25,12 +30,22 @@ export async function readDeviceUsage(
 export async function readAccountUsage(redis: Redis, keys: ViewKeys, account: AccountId): Promise<AccountUsageReply> {
   const members = (await redis.smembers(keys.accountDevices(account))).sort();
   const pipeline = redis.pipeline();
-  for (const device of members) pipeline.hgetall(keys.deviceUsage(account, DeviceIdSchema.parse(device)));
+  for (const member of members) {
+    const device = DeviceIdSchema.parse(member);
+    pipeline.hgetall(keys.deviceUsage(account, device)).hgetall(keys.telemetryUsage(account, device));
+  }
   const results = (await pipeline.exec()) ?? [];
-  const devices = members.map((device, index) => {
+  const hashAt = (index: number) => {
     const [error, hash] = results[index] ?? [new Error('missing pipeline reply'), {}];
     if (error) throw error;
-    return deviceUsageFromHash(account, DeviceIdSchema.parse(device), hash as Record<string, string>);
-  });
+    return hash as Record<string, string>;
+  };
+  const devices = members.map((device, index) =>
+    deviceUsageFromHash(
+      account,
+      DeviceIdSchema.parse(device),
+      shownDeviceHash(hashAt(2 * index), hashAt(2 * index + 1)),
+    ),
+  );
   return { devices, totals: sumTotals(devices) };
 }

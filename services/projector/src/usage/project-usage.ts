@@ -3,6 +3,7 @@ import {
   type DomainEvent,
   deviceUsageFromHash,
   type StreamSeq,
+  shownDeviceHash,
   type UsageChanged,
   type ViewKeys,
 } from '@ccsync/contracts';
@@ -109,6 +110,8 @@ export async function projectUsageRecorded(
   const device = event.device;
   if (device === undefined) throw new Error(`UsageRecorded ${event.id} has no device`);
   const applied = keys.appliedEntries(account, device);
+  // Telemetry is kept in views of its own; which one a device shows is decided when reading.
+  const totalsKey = event.data.source === 'otlp' ? keys.telemetryUsage : keys.deviceUsage;
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     await redis.watch(keys.messages(account), keys.replays(account), applied);
@@ -127,7 +130,7 @@ export async function projectUsageRecorded(
       transaction.hset(keys.replays(account), Object.fromEntries(settlement.replayWrites));
     if (fresh.length > 0) transaction.sadd(applied, ...fresh.map((entry) => entry.id));
     for (const [changed, delta] of settlement.deltas) {
-      const usage = keys.deviceUsage(account, changed);
+      const usage = totalsKey(account, changed);
       transaction.hincrby(usage, 'entries', delta.entries);
       transaction.hincrby(usage, 'inputTokens', delta.inputTokens);
       transaction.hincrby(usage, 'outputTokens', delta.outputTokens);
@@ -142,11 +145,13 @@ export async function projectUsageRecorded(
 
     const notices: UsageChanged[] = [];
     for (const [changed, delta] of settlement.deltas) {
-      const usage = deviceUsageFromHash(
-        account,
-        changed as DeviceId,
-        await redis.hgetall(keys.deviceUsage(account, changed)),
-      );
+      const [transcripts, telemetry] = await Promise.all([
+        redis.hgetall(keys.deviceUsage(account, changed)),
+        redis.hgetall(keys.telemetryUsage(account, changed)),
+      ]);
+      // Telemetry of a device that also sends transcripts changes nothing anyone sees.
+      if (event.data.source === 'otlp' && Object.keys(transcripts).length > 0) continue;
+      const usage = deviceUsageFromHash(account, changed as DeviceId, shownDeviceHash(transcripts, telemetry));
       notices.push({ seq, account, device: changed, delta, usage });
     }
     return notices;

@@ -1,0 +1,170 @@
+import { DeviceUsage } from '@ccsync/contracts';
+import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
+import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
+import { createLogger, parseEnv } from '@ccsync/service-kit';
+import { usageEntry, useTestNamespace, waitFor } from '@ccsync/testkit';
+import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtobufLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { LoggerProvider, type LogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Gateway, startGateway } from './app.ts';
+import { GatewayEnv } from './config.ts';
+
+/*
+ * Claude Code's own telemetry, exported by the real OpenTelemetry JS exporters (OTLP/HTTP, JSON
+ * and protobuf), lands as usage; and a device that also sends transcripts is counted once.
+ */
+const ns = useTestNamespace();
+const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
+let ingest: Ingest;
+let projector: Projector;
+let gateway: Gateway;
+
+beforeAll(async () => {
+  ingest = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
+  projector = await startProjector(parseEnv(ProjectorEnv, ns.env({ PROJECTOR_PORT: '0' })), logger);
+  gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0' })), logger);
+});
+afterAll(async () => {
+  await Promise.all([gateway?.close(), projector?.close(), ingest?.close()]);
+});
+
+const headers = () => ({ Authorization: `Bearer ${ns.adminToken}` });
+
+/** Emits Claude Code's events through a real SDK logger and exporter, and flushes them. */
+async function exportClaudeCodeEvents(device: string, exporter: LogRecordExporter, requests: number[][]) {
+  const provider = new LoggerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'claude-code', 'host.name': device }),
+    processors: [new SimpleLogRecordProcessor({ exporter })],
+  });
+  const events = provider.getLogger('com.anthropic.claude_code.events');
+  events.emit({
+    eventName: 'claude_code.user_prompt',
+    body: 'claude_code.user_prompt',
+    attributes: { 'event.name': 'user_prompt', prompt_length: 12 },
+  });
+  for (const [index, [input, output, cacheRead, cacheCreation]] of requests.entries()) {
+    events.emit({
+      eventName: 'claude_code.api_request',
+      body: 'claude_code.api_request',
+      attributes: {
+        'event.name': 'api_request',
+        'event.timestamp': `2026-11-20T10:0${index}:00.000Z`,
+        'session.id': 'telemetry-session',
+        model: 'claude-sonnet-4-5-20250929',
+        input_tokens: input ?? 0,
+        output_tokens: output ?? 0,
+        cache_read_tokens: cacheRead ?? 0,
+        cache_creation_tokens: cacheCreation ?? 0,
+        cost_usd: 0.25,
+        duration_ms: 1200,
+      },
+    });
+  }
+  await provider.forceFlush();
+  await provider.shutdown();
+}
+
+const shown = async (device: string) => {
+  const response = await fetch(`${gateway.url}/api/usage/${device}`, {
+    headers: { authorization: `Bearer ${ns.adminToken}` },
+  });
+  return response.status === 200 ? DeviceUsage.parse(await response.json()) : undefined;
+};
+
+describe('Claude Code telemetry over OTLP/HTTP', () => {
+  it.each([
+    ['http/json', (url: string) => new JsonLogExporter({ url, headers: headers() })],
+    ['http/protobuf', (url: string) => new ProtobufLogExporter({ url, headers: headers() })],
+  ])('lands as usage of the device the resource names (%s)', async (protocol, exporter) => {
+    const device = `otel-${protocol.replace('/', '-')}`;
+    await exportClaudeCodeEvents(device, exporter(`${ingest.url}/v1/logs`), [
+      [100, 20, 3000, 400],
+      [50, 10, 0, 0],
+    ]);
+    const usage = await waitFor(async () => {
+      const current = await shown(device);
+      return current?.entries === 2 ? current : undefined;
+    });
+    expect(usage).toMatchObject({
+      entries: 2,
+      inputTokens: 150,
+      outputTokens: 30,
+      cacheReadTokens: 3000,
+      cacheCreationTokens: 400,
+      totalTokens: 3580,
+    });
+    // Claude Code's own cost_usd is taken as it is, as ccusage takes a line's costUSD.
+    expect(usage?.totalCost).toBeCloseTo(0.5, 12);
+  });
+
+  it('counts a device that sends transcripts and telemetry once, from its transcripts', async () => {
+    const push = await fetch(`${ingest.url}/v1/usage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ns.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        device: 'both-box',
+        entries: [
+          usageEntry('both-1', {
+            usage: { inputTokens: 7, outputTokens: 1, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
+          }),
+        ],
+      }),
+    });
+    expect(push.status).toBe(202);
+    await waitFor(async () => (await shown('both-box'))?.entries === 1);
+    await exportClaudeCodeEvents(
+      'both-box',
+      new JsonLogExporter({ url: `${ingest.url}/v1/logs`, headers: headers() }),
+      [[999, 999, 0, 0]],
+    );
+    const otherDevice = 'after-both';
+    await exportClaudeCodeEvents(
+      otherDevice,
+      new JsonLogExporter({ url: `${ingest.url}/v1/logs`, headers: headers() }),
+      [[1, 1, 0, 0]],
+    );
+    // Events are applied in order: once the later device shows, the earlier telemetry was applied.
+    await waitFor(async () => (await shown(otherDevice))?.entries === 1);
+    expect(await shown('both-box')).toMatchObject({ entries: 1, inputTokens: 7, outputTokens: 1 });
+  });
+
+  it('records a retried export once, and refuses what is not OTLP', async () => {
+    const payload = {
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'host.name', value: { stringValue: 'retry-box' } }] },
+          scopeLogs: [
+            {
+              logRecords: [
+                {
+                  timeUnixNano: '1795300000000000000',
+                  attributes: [
+                    { key: 'event.name', value: { stringValue: 'api_request' } },
+                    { key: 'input_tokens', value: { intValue: '40' } },
+                    { key: 'output_tokens', value: { intValue: '2' } },
+                    { key: 'model', value: { stringValue: 'claude-opus-4-6' } },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const send = (body: string, type = 'application/json') =>
+      fetch(`${ingest.url}/v1/logs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ns.adminToken}`, 'content-type': type },
+        body,
+      });
+    expect((await send(JSON.stringify(payload))).status).toBe(200);
+    expect((await send(JSON.stringify(payload))).status).toBe(200);
+    await waitFor(async () => (await shown('retry-box'))?.entries === 1);
+    expect((await send('{"resourceLogs":"nope"}')).status).toBe(400);
+    expect((await send('garbage', 'application/x-protobuf')).status).toBe(400);
+    expect((await send('x', 'text/plain')).status).toBe(415);
+    expect(await shown('retry-box')).toMatchObject({ entries: 1, inputTokens: 40 });
+  });
+});
