@@ -1,11 +1,10 @@
-import { createLogger, parseEnv } from '@ccsync/service-kit';
 import { usageEntry, useTestNamespace } from '@ccsync/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Ingest, startIngest } from './app.ts';
-import { IngestEnv } from './config.ts';
+import type { Ingest } from './app.ts';
+import { startTestIngest } from './test-ingest.ts';
 
 /*
  * Random and hostile requests at every route: none may crash the service, answer 5xx, or write
@@ -16,8 +15,7 @@ let ingest: Ingest;
 let nc: NatsConnection;
 
 beforeAll(async () => {
-  const env = parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0', INGEST_BODY_LIMIT_BYTES: '65536' }));
-  ingest = await startIngest(env, createLogger('ingest', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }));
+  ingest = await startTestIngest(ns, { INGEST_BODY_LIMIT_BYTES: '65536' });
   nc = await connect({ servers: ns.natsUrl });
 });
 afterAll(async () => {

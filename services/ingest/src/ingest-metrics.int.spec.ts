@@ -1,16 +1,14 @@
-import { createLogger, parseEnv } from '@ccsync/service-kit';
 import { usageEntry, useTestNamespace } from '@ccsync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Ingest, startIngest } from './app.ts';
-import { IngestEnv } from './config.ts';
+import type { Ingest } from './app.ts';
+import { startTestIngest } from './test-ingest.ts';
 
 const ns = useTestNamespace();
 const metricsToken = `metrics-${'m'.repeat(40)}`;
 let ingest: Ingest;
 
 beforeAll(async () => {
-  const env = parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0', CCSYNC_METRICS_TOKEN: metricsToken }));
-  ingest = await startIngest(env, createLogger('ingest', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }));
+  ingest = await startTestIngest(ns, { CCSYNC_METRICS_TOKEN: metricsToken });
 });
 afterAll(() => ingest?.close());
 

@@ -1,17 +1,15 @@
 import { IssuedToken } from '@ccsync/contracts';
-import { createLogger, parseEnv } from '@ccsync/service-kit';
 import { usageEntry, useTestNamespace } from '@ccsync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Ingest, startIngest } from './app.ts';
-import { IngestEnv } from './config.ts';
+import type { Ingest } from './app.ts';
+import { startTestIngest } from './test-ingest.ts';
 
 const ns = useTestNamespace();
 const replicas: Ingest[] = [];
 
 beforeAll(async () => {
-  const env = parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0', INGEST_RATE_LIMIT_PER_MINUTE: '6' }));
-  const logger = createLogger('ingest', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
-  replicas.push(await startIngest(env, logger), await startIngest(env, logger));
+  const limited = { INGEST_RATE_LIMIT_PER_MINUTE: '6' };
+  replicas.push(await startTestIngest(ns, limited), await startTestIngest(ns, limited));
 });
 afterAll(() => Promise.all(replicas.map((replica) => replica.close())));
 

@@ -1,20 +1,18 @@
 import { CreateAccountReply, decodeEvent, IssuedToken, RegisterDeviceReply, TokenListReply } from '@ccsync/contracts';
-import { createLogger, parseEnv } from '@ccsync/service-kit';
 import { usageEntry, useTestNamespace, waitFor } from '@ccsync/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Ingest, startIngest } from '../app.ts';
-import { IngestEnv } from '../config.ts';
+import type { Ingest } from '../app.ts';
+import { startTestIngest } from '../test-ingest.ts';
 
 const ns = useTestNamespace();
 let ingest: Ingest;
 let nc: NatsConnection;
 
 beforeAll(async () => {
-  const env = parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' }));
-  ingest = await startIngest(env, createLogger('ingest', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }));
+  ingest = await startTestIngest(ns);
   nc = await connect({ servers: ns.natsUrl });
 });
 afterAll(async () => {

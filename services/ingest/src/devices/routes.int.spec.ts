@@ -1,10 +1,9 @@
 import { DeviceHeartbeat } from '@ccsync/contracts';
-import { createLogger, parseEnv } from '@ccsync/service-kit';
 import { useTestNamespace, waitFor } from '@ccsync/testkit';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Ingest, startIngest } from '../app.ts';
-import { IngestEnv } from '../config.ts';
+import type { Ingest } from '../app.ts';
+import { startTestIngest } from '../test-ingest.ts';
 
 const ns = useTestNamespace();
 let ingest: Ingest;
@@ -12,8 +11,7 @@ let nc: NatsConnection;
 const auth = { authorization: `Bearer ${ns.adminToken}` };
 
 beforeAll(async () => {
-  const env = parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' }));
-  ingest = await startIngest(env, createLogger('ingest', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }));
+  ingest = await startTestIngest(ns);
   nc = await connect({ servers: ns.natsUrl });
 });
 afterAll(async () => {

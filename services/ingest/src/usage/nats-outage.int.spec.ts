@@ -1,8 +1,7 @@
-import { createLogger, parseEnv } from '@ccsync/service-kit';
 import { type LocalServer, spawnNatsServer, usageEntry, useTestNamespace, waitFor } from '@ccsync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Ingest, startIngest } from '../app.ts';
-import { IngestEnv } from '../config.ts';
+import type { Ingest } from '../app.ts';
+import { startTestIngest } from '../test-ingest.ts';
 
 // This file stops and restarts NATS, so it runs against a NATS server of its own.
 const ns = useTestNamespace();
@@ -11,8 +10,7 @@ let ingest: Ingest;
 
 beforeAll(async () => {
   nats = await spawnNatsServer();
-  const env = parseEnv(IngestEnv, ns.env({ NATS_URL: nats.url, INGEST_PORT: '0', INGEST_PUBLISH_TIMEOUT_MS: '1000' }));
-  ingest = await startIngest(env, createLogger('ingest', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }));
+  ingest = await startTestIngest(ns, { NATS_URL: nats.url, INGEST_PUBLISH_TIMEOUT_MS: '1000' });
 });
 afterAll(async () => {
   await ingest?.close();

@@ -1,14 +1,12 @@
 import { decodeEvent, PushUsageReply, UsageRecordedV1 } from '@ccsync/contracts';
-import { createLogger, parseEnv } from '@ccsync/service-kit';
 import { usageEntry, useTestNamespace } from '@ccsync/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Ingest, startIngest } from '../app.ts';
-import { IngestEnv } from '../config.ts';
+import type { Ingest } from '../app.ts';
+import { startTestIngest } from '../test-ingest.ts';
 
 const ns = useTestNamespace();
-const logger = createLogger('ingest', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
 let ingest: Ingest;
 let nc: NatsConnection;
 
@@ -23,10 +21,7 @@ const storedMessages = async () =>
   (await (await jetstreamManager(nc)).streams.info(ns.names.eventStream)).state.messages;
 
 beforeAll(async () => {
-  ingest = await startIngest(
-    parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0', INGEST_BODY_LIMIT_BYTES: '65536' })),
-    logger,
-  );
+  ingest = await startTestIngest(ns, { INGEST_BODY_LIMIT_BYTES: '65536' });
   nc = await connect({ servers: ns.natsUrl });
 });
 afterAll(async () => {
@@ -145,7 +140,7 @@ describe('probes', () => {
 
 describe('the event stream', () => {
   it('is created once and left as it is when another replica starts', async () => {
-    const second = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
+    const second = await startTestIngest(ns);
     try {
       const info = await (await jetstreamManager(nc)).streams.info(ns.names.eventStream);
       expect(info.config).toMatchObject({
