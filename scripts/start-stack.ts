@@ -14,8 +14,8 @@ import {
   portAnswers,
   spawnNatsServer,
   spawnRedisServer,
-  waitFor,
-} from '@ccsync/testkit';
+} from '@ccsync/testkit/local-servers';
+import { waitFor } from '@ccsync/testkit/wait-for';
 import { execa, type ResultPromise } from 'execa';
 
 const SERVICES = [
