@@ -29,6 +29,8 @@ export interface ProjectionConsumerDeps {
 
 /** How long a failed event waits before JetStream redelivers it, e.g. while Redis is down. */
 const RETRY_DELAY_MS = 1000;
+/** How often the projector checks that Redis still has its views. */
+const VIEWS_CHECK_MS = 2000;
 
 /**
  * Applies the event history to the Redis views through a durable pull consumer. Every event is
@@ -40,16 +42,35 @@ export async function startProjectionConsumer(deps: ProjectionConsumerDeps): Pro
   const version = CURRENT_PROJECTION_VERSION;
   const keys = viewKeys(names, version);
   const durable = names.projectorConsumer(version);
-  await jsm.consumers.add(names.eventStream, {
+  const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     filter_subject: names.eventSubjects,
     ack_wait: 30_000_000_000,
     max_ack_pending: 10_000,
-  });
-  const consumer = await jetstream(nc).consumers.get(names.eventStream, durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: deps.batchSize });
+  };
+  await jsm.consumers.add(names.eventStream, config);
+
+  /**
+   * The views are gone while the consumer is past events: Redis lost its data (FLUSHALL, or a
+   * restart without persistence). Every handled message advances the checkpoint, so a missing
+   * checkpoint with a moved consumer means exactly that. A Redis that does not answer is not lost.
+   */
+  const viewsLost = async () => {
+    try {
+      if ((await redis.exists(keys.checkpoint)) === 1) return false;
+      return (await jsm.consumers.info(names.eventStream, durable)).ack_floor.stream_seq > 0;
+    } catch {
+      return false;
+    }
+  };
+  /** Replays the whole history into the views: the consumer starts again from the first event. */
+  const rebuildFromStart = async () => {
+    logger.warn('the views are gone from Redis; rebuilding them from the start of the history');
+    await jsm.consumers.delete(names.eventStream, durable).catch(() => undefined);
+    await jsm.consumers.add(names.eventStream, config);
+  };
 
   /** Applies one stored message. Nothing in a message can throw out of here and stop the loop. */
   const handle = async (message: JsMsg) => {
@@ -63,6 +84,7 @@ export async function startProjectionConsumer(deps: ProjectionConsumerDeps): Pro
     if (!decoded.ok) {
       // It stays in the history for a later version to read; this one cannot apply it.
       logger.error({ seq: message.seq, reason: decoded.reason, detail: decoded.message }, 'skipping unreadable event');
+      await redis.ccsyncAdvanceCheckpoint(keys.checkpoint, message.seq).catch(() => undefined);
       message.term();
       return;
     }
@@ -74,6 +96,7 @@ export async function startProjectionConsumer(deps: ProjectionConsumerDeps): Pro
         message.ack();
         for (const notice of notices) nc.publish(names.usageChangedSubject(event.account), JSON.stringify(notice));
       } else {
+        await redis.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
         message.ack();
       }
     } catch (error) {
@@ -82,14 +105,29 @@ export async function startProjectionConsumer(deps: ProjectionConsumerDeps): Pro
     }
   };
 
+  let stopping = false;
+  let messages: ConsumerMessages | undefined;
   const done = (async () => {
-    for await (const message of messages) await handle(message);
+    while (!stopping) {
+      if (await viewsLost()) await rebuildFromStart();
+      const consumer = await jetstream(nc).consumers.get(names.eventStream, durable);
+      messages = await consumer.consume({ max_messages: deps.batchSize });
+      for await (const message of messages) await handle(message);
+    }
   })();
+  // Redis can lose its data at any time, not only before a start: look every few seconds.
+  const watchdog = setInterval(() => {
+    void viewsLost().then((lost) => {
+      if (lost && !stopping) void messages?.close();
+    });
+  }, VIEWS_CHECK_MS);
 
   return {
     done,
     async stop() {
-      await messages.close();
+      stopping = true;
+      clearInterval(watchdog);
+      await messages?.close();
       await done;
     },
   };

@@ -156,6 +156,24 @@ describe('projecting UsageRecorded', () => {
     expect(await device('sturdy')).toMatchObject({ entries: '1', inputTokens: '3' });
   });
 
+  it('rebuilds identical views from the history by itself when Redis loses them', async () => {
+    const devicesKey = keys.accountDevices(DEFAULT_ACCOUNT);
+    const snapshot = async () => {
+      const devices = (await redis.smembers(devicesKey)).sort();
+      return Promise.all(devices.map(async (name) => [name, await device(name)] as const));
+    };
+    const before = await snapshot();
+    expect(before.length).toBeGreaterThan(3);
+    // As FLUSHALL would, for this namespace only: the other test files share this Redis.
+    const lost = await redis.keys(`${ns.names.redisPrefix}*`);
+    await redis.del(...lost);
+    await waitFor(async () => JSON.stringify(await snapshot()) === JSON.stringify(before), {
+      timeoutMs: 20_000,
+      description: 'the views to be rebuilt',
+    });
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('continues from its durable consumer after a restart, applying only what it missed', async () => {
     await projector.close();
     const seq = await append('event-four-0004', 'laptop', [usageEntry('p4', { usage: tokens(1000, 0, 0, 0) })]);
