@@ -53,6 +53,8 @@ export interface AgentSettings {
   readonly claudeDirs: string | undefined;
   readonly stateDir: string;
   readonly json: boolean;
+  /** Entries per request (CCSYNC_PUSH_BATCH_SIZE); each request becomes one event on the server. */
+  readonly batchSize: number;
 }
 
 /** A hostname made into a valid device id: other characters become "-". */
@@ -62,6 +64,17 @@ export function deviceFromHostname(name: string = hostname()): DeviceId {
     .replace(/^[^A-Za-z0-9]+/, '')
     .slice(0, 64);
   return DeviceId.parse(cleaned || 'device');
+}
+
+const MAX_BATCH_SIZE = 5000;
+
+function batchSizeFrom(value: string | undefined): number {
+  if (value === undefined) return 2000;
+  const size = Number(value);
+  if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) {
+    throw new AgentError(ExitCode.Usage, `CCSYNC_PUSH_BATCH_SIZE must be a whole number from 1 to ${MAX_BATCH_SIZE}`);
+  }
+  return size;
 }
 
 /** Flags win over the environment, which wins over the stored config, which wins over defaults. */
@@ -87,6 +100,7 @@ export async function resolveSettings(
     device,
     claudeDirs: pick(flags.claudeDir, env.CLAUDE_CONFIG_DIR),
     stateDir: pick(flags.stateDir) ?? defaultStateDir(env),
+    batchSize: batchSizeFrom(pick(env.CCSYNC_PUSH_BATCH_SIZE)),
     json: flags.json === true,
   };
 }

@@ -18,14 +18,21 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-/** `env` overrides the namespace's environment, e.g. a NATS_URL of the test's own server. */
-export async function startTestStack(ns: TestNamespace, env: Record<string, string> = {}): Promise<TestStack> {
+/**
+ * `env` overrides the namespace's environment, e.g. a NATS_URL of the test's own server;
+ * `projectors` replicas share the projection, as they would behind one deployment.
+ */
+export async function startTestStack(
+  ns: TestNamespace,
+  env: Record<string, string> = {},
+  projectors = 1,
+): Promise<TestStack> {
   const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
   const ingest: Ingest = await startIngest(parseEnv(IngestEnv, ns.env({ ...env, INGEST_PORT: '0' })), logger);
-  const projector: Projector = await startProjector(
-    parseEnv(ProjectorEnv, ns.env({ ...env, PROJECTOR_PORT: '0' })),
-    logger,
-  );
+  const replicas: Projector[] = [];
+  for (let replica = 0; replica < projectors; replica++) {
+    replicas.push(await startProjector(parseEnv(ProjectorEnv, ns.env({ ...env, PROJECTOR_PORT: '0' })), logger));
+  }
   const gateway: Gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ ...env, GATEWAY_PORT: '0' })), logger);
   return {
     ingest,
@@ -37,7 +44,7 @@ export async function startTestStack(ns: TestNamespace, env: Record<string, stri
       return response.status === 200 ? DeviceUsage.parse(await response.json()) : undefined;
     },
     async close() {
-      await Promise.all([gateway.close(), projector.close(), ingest.close()]);
+      await Promise.all([gateway.close(), ingest.close(), ...replicas.map((replica) => replica.close())]);
     },
   };
 }

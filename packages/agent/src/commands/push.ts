@@ -21,6 +21,7 @@ export async function runPush(settings: AgentSettings, progress?: Progress): Pro
     device: settings.device,
     claudeDirs: settings.claudeDirs,
     stateDir: settings.stateDir,
+    batchSize: settings.batchSize,
     client: createIngestClient(ingestUrl, token),
     progress: progress ?? (settings.json ? silentProgress : await terminalProgress()),
   });

@@ -17,7 +17,7 @@ export interface PushOptions {
   readonly client: IngestClient;
   readonly progress: Progress;
   /** Entries per request; one request becomes one event in the server's history. */
-  readonly batchSize?: number;
+  readonly batchSize: number;
 }
 
 export interface PushResult {
@@ -38,8 +38,6 @@ interface PendingCursor {
   readonly snapshot: FileSnapshot;
 }
 
-const DEFAULT_BATCH_SIZE = 2000;
-
 /**
  * One incremental push: first what waits in the spool, then every new line of every transcript.
  * A file's cursor moves only once all its entries were acknowledged or durably spooled, so a crash
@@ -49,14 +47,7 @@ export function pushUsage(options: PushOptions): Promise<PushResult> {
   return withStateLock(options.stateDir, () => pushLocked(options));
 }
 
-async function pushLocked({
-  device,
-  claudeDirs,
-  stateDir,
-  client,
-  progress,
-  batchSize = DEFAULT_BATCH_SIZE,
-}: PushOptions) {
+async function pushLocked({ device, claudeDirs, stateDir, client, progress, batchSize }: PushOptions) {
   const spool = new Spool(stateDir);
   const cursors = await CursorStore.load(stateDir);
   let serverUp = true;

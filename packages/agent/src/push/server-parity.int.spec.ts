@@ -28,7 +28,8 @@ let redis: Redis;
 let workDir: string;
 
 beforeAll(async () => {
-  stack = await startTestStack(ns);
+  // Two projector replicas share the work, so every total below is also their agreement.
+  stack = await startTestStack(ns, {}, 2);
   ({ ingest, gateway } = stack);
   redis = new Redis(ns.redisUrl);
   workDir = await mkdtemp(join(tmpdir(), 'ccsync-server-parity-'));
@@ -43,6 +44,7 @@ afterAll(async () => {
 describe.each([
   { seed: 5, devices: 1, sessionsPerDevice: 8 },
   { seed: 23, devices: 3, sessionsPerDevice: 5 },
+  { seed: 61, devices: 4, sessionsPerDevice: 6 },
 ])('server totals after push, corpus seed $seed ($devices devices)', (corpus) => {
   it('equal ccusage’s totals over the same transcripts', async () => {
     const root = join(workDir, `seed-${corpus.seed}`);
@@ -69,7 +71,8 @@ describe.each([
           '--state-dir',
           join(root, `state-${index}`),
         ],
-        { preferLocal: true },
+        // Small batches make many events, which both projector replicas apply side by side.
+        { preferLocal: true, env: { CCSYNC_PUSH_BATCH_SIZE: '25' } },
       );
       lastSeq = Math.max(lastSeq, JSON.parse(push.stdout).lastSeq ?? 0);
     }
