@@ -18,6 +18,7 @@ export type { DecodeResult, DomainEvent } from './events/envelope.ts';
 export { decodeEvent, EventEnvelope, newEvent } from './events/envelope.ts';
 export type { EventData, EventType } from './events/registry.ts';
 export { EVENT_TYPES, eventDefinitions, isEventType } from './events/registry.ts';
+export { CounterPoint, UsageCountersObservedV1 } from './events/usage-counters-observed.ts';
 export {
   MAX_ENTRIES_PER_EVENT,
   UsageEntry,
@@ -45,7 +46,7 @@ export { AccountId, DEFAULT_ACCOUNT, DeviceId, EventId, Namespace, StreamSeq } f
 export type { Names } from './names.ts';
 export { namesFor } from './names.ts';
 export type { ViewKeys } from './views/keys.ts';
-export { CURRENT_PROJECTION_VERSION, viewKeys } from './views/keys.ts';
+export { CURRENT_PROJECTION_VERSION, deviceViewKeys, viewKeys } from './views/keys.ts';
 export {
   DeviceUsage,
   deviceUsageFromHash,

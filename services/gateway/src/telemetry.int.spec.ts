@@ -5,8 +5,14 @@ import { createLogger, parseEnv } from '@ccsync/service-kit';
 import { usageEntry, useTestNamespace, waitFor } from '@ccsync/testkit';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as ProtobufLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporter as JsonMetricExporter,
+} from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as ProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from './app.ts';
 import { GatewayEnv } from './config.ts';
@@ -166,5 +172,91 @@ describe('Claude Code telemetry over OTLP/HTTP', () => {
     expect((await send('garbage', 'application/x-protobuf')).status).toBe(400);
     expect((await send('x', 'text/plain')).status).toBe(415);
     expect(await shown('retry-box')).toMatchObject({ entries: 1, inputTokens: 40 });
+  });
+});
+
+describe('Claude Code usage counters over OTLP/HTTP metrics', () => {
+  /** Claude Code's two counters on a real SDK meter; each call of `exportNow` is one export. */
+  function claudeCodeCounters(device: string, exporter: PushMetricExporter) {
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const provider = new MeterProvider({
+      resource: resourceFromAttributes({ 'service.name': 'claude-code', 'host.name': device }),
+      readers: [reader],
+    });
+    const meter = provider.getMeter('com.anthropic.claude_code');
+    const tokens = meter.createCounter('claude_code.token.usage', { unit: 'tokens' });
+    const cost = meter.createCounter('claude_code.cost.usage', { unit: 'USD' });
+    const session = { 'session.id': 'counter-session', model: 'claude-sonnet-4-5-20250929' };
+    return {
+      use(input: number, output: number, cacheRead: number, usd: number) {
+        tokens.add(input, { ...session, type: 'input' });
+        tokens.add(output, { ...session, type: 'output' });
+        tokens.add(cacheRead, { ...session, type: 'cacheRead' });
+        cost.add(usd, session);
+      },
+      exportNow: () => reader.forceFlush(),
+      close: () => provider.shutdown(),
+    };
+  }
+
+  it.each([
+    ['cumulative, http/json', (url: string) => new JsonMetricExporter({ url, headers: headers() })],
+    ['cumulative, http/protobuf', (url: string) => new ProtobufMetricExporter({ url, headers: headers() })],
+    [
+      'delta, http/protobuf',
+      (url: string) =>
+        new ProtobufMetricExporter({
+          url,
+          headers: headers(),
+          temporalityPreference: AggregationTemporalityPreference.DELTA,
+        }),
+    ],
+  ])('count every token once across repeated exports (%s)', async (name, exporter) => {
+    const device = `counters-${name.replace(/[^a-z]+/g, '-')}`;
+    const counters = claudeCodeCounters(device, exporter(`${ingest.url}/v1/metrics`));
+    counters.use(100, 20, 1000, 0.5);
+    await counters.exportNow();
+    counters.use(50, 5, 0, 0.25);
+    await counters.exportNow();
+    // Nothing new: a cumulative export repeats the same totals, a delta export has nothing to add.
+    await counters.exportNow();
+    await counters.close();
+    const usage = await waitFor(async () => {
+      const current = await shown(device);
+      return current?.inputTokens === 150 ? current : undefined;
+    });
+    expect(usage).toMatchObject({
+      inputTokens: 150,
+      outputTokens: 25,
+      cacheReadTokens: 1000,
+      cacheCreationTokens: 0,
+      totalTokens: 1175,
+    });
+    expect(usage?.totalCost).toBeCloseTo(0.75, 12);
+  });
+
+  it('are not shown for a device that also sends telemetry events', async () => {
+    await exportClaudeCodeEvents(
+      'events-and-counters',
+      new JsonLogExporter({ url: `${ingest.url}/v1/logs`, headers: headers() }),
+      [[10, 1, 0, 0]],
+    );
+    await waitFor(async () => (await shown('events-and-counters'))?.entries === 1);
+    const counters = claudeCodeCounters(
+      'events-and-counters',
+      new JsonMetricExporter({ url: `${ingest.url}/v1/metrics`, headers: headers() }),
+    );
+    counters.use(10_000, 10_000, 0, 9);
+    await counters.exportNow();
+    await counters.close();
+    const marker = claudeCodeCounters(
+      'counters-marker',
+      new JsonMetricExporter({ url: `${ingest.url}/v1/metrics`, headers: headers() }),
+    );
+    marker.use(1, 1, 0, 0);
+    await marker.exportNow();
+    await marker.close();
+    await waitFor(async () => (await shown('counters-marker'))?.inputTokens === 1);
+    expect(await shown('events-and-counters')).toMatchObject({ entries: 1, inputTokens: 10, outputTokens: 1 });
   });
 });

@@ -73,7 +73,7 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
     metrics: createIngestMetrics(metrics, nc),
   });
   registerUsageRoutes(app, record);
-  registerOtlpRoutes(app, record);
+  registerOtlpRoutes(app, record, { js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
   const stopResponder = startSimpleUsageResponder(nc, names, record, logger);
   registerDeviceRoutes(app, { nc, names });
   registerAccountRoutes(app, { store, js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });

@@ -31,6 +31,7 @@ const ROUTES = [
   ['POST', '/api/usage/evil%3Adevice'],
   ['POST', '/v1/heartbeat'],
   ['POST', '/v1/logs'],
+  ['POST', '/v1/metrics'],
   ['POST', '/v1/accounts'],
   ['POST', '/v1/devices'],
   ['POST', '/v1/tokens'],

@@ -9,6 +9,7 @@ import {
   type JsMsg,
   jetstream,
 } from '@nats-io/jetstream';
+import { projectCountersObserved } from './usage/project-counters.ts';
 import { projectUsageRecorded } from './usage/project-usage.ts';
 
 export interface ProjectionConsumer {
@@ -91,8 +92,11 @@ export async function startProjectionConsumer(deps: ProjectionConsumerDeps): Pro
     const event = decoded.event;
     const seq = StreamSeq.parse(message.seq);
     try {
-      if (event.type === 'UsageRecorded') {
-        const notices = await projectUsageRecorded(redis, keys, seq, event, pricing);
+      if (event.type === 'UsageRecorded' || event.type === 'UsageCountersObserved') {
+        const notices =
+          event.type === 'UsageRecorded'
+            ? await projectUsageRecorded(redis, keys, seq, event, pricing)
+            : await projectCountersObserved(redis, keys, seq, event);
         message.ack();
         for (const notice of notices) nc.publish(names.usageChangedSubject(event.account), JSON.stringify(notice));
       } else {

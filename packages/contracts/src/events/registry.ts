@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { DeviceRegisteredV1 } from './device-registered.ts';
+import { UsageCountersObservedV1 } from './usage-counters-observed.ts';
 import { UsageRecordedV1 } from './usage-recorded.ts';
 
 /**
@@ -23,6 +24,12 @@ export const eventDefinitions = {
     schemas: { 1: UsageRecordedV1 },
     upcasters: {},
     current: UsageRecordedV1,
+  },
+  UsageCountersObserved: {
+    version: 1,
+    schemas: { 1: UsageCountersObservedV1 },
+    upcasters: {},
+    current: UsageCountersObservedV1,
   },
   DeviceRegistered: {
     version: 1,

@@ -27,6 +27,10 @@ export interface ViewKeys {
    * shows only while it has no transcript usage, so one device is never counted twice.
    */
   telemetryUsage(account: AccountId, device: DeviceId): string;
+  /** The same totals from Claude Code's usage counters, shown only without transcripts or telemetry events. */
+  counterUsage(account: AccountId, device: DeviceId): string;
+  /** The last value of each cumulative counter series of a device (hash), to turn them into increments. */
+  counterSeries(account: AccountId, device: DeviceId): string;
   /** The devices of an account that have usage (set). */
   accountDevices(account: AccountId): string;
 }
@@ -40,9 +44,16 @@ export function viewKeys(names: Names, version: number): ViewKeys {
     replays: (account) => `${prefix}replays:${account}`,
     deviceUsage: (account, device) => `${prefix}usage:${account}:device:${device}`,
     telemetryUsage: (account, device) => `${prefix}usage:${account}:telemetry:${device}`,
+    counterUsage: (account, device) => `${prefix}usage:${account}:counters:${device}`,
+    counterSeries: (account, device) => `${prefix}counters:${account}:device:${device}`,
     accountDevices: (account) => `${prefix}devices:${account}`,
   };
 }
 
 /** The projection version that reads are served from until rebuilds land. */
 export const CURRENT_PROJECTION_VERSION = 1;
+
+/** A device's views in the order they are preferred, for `shownDeviceHash`. */
+export function deviceViewKeys(keys: ViewKeys, account: AccountId, device: DeviceId): readonly string[] {
+  return [keys.deviceUsage(account, device), keys.telemetryUsage(account, device), keys.counterUsage(account, device)];
+}

@@ -83,14 +83,14 @@ export function deviceUsageFromHash(
 }
 
 /**
- * The totals a device shows: from its transcripts (and the simple form) when it has any, else
- * from Claude Code's telemetry. A device that sends both is counted once, from its transcripts.
+ * The totals a device shows, from the first of its views that has any: transcripts (and the
+ * simple form), then telemetry events, then telemetry counters. A device that sends several is
+ * counted once, from the most exact.
  */
 export function shownDeviceHash(
-  transcripts: Readonly<Record<string, string>>,
-  telemetry: Readonly<Record<string, string>>,
+  ...views: readonly Readonly<Record<string, string>>[]
 ): Readonly<Record<string, string>> {
-  return Object.keys(transcripts).length > 0 ? transcripts : telemetry;
+  return views.find((hash) => Object.keys(hash).length > 0) ?? {};
 }
 
 /** Adds totals, e.g. an account's devices. */

@@ -5,6 +5,7 @@ import {
   DeviceId as DeviceIdSchema,
   type DeviceUsage,
   deviceUsageFromHash,
+  deviceViewKeys,
   shownDeviceHash,
   sumTotals,
   type ViewKeys,
@@ -18,34 +19,28 @@ export async function readDeviceUsage(
   account: AccountId,
   device: DeviceId,
 ): Promise<DeviceUsage | undefined> {
-  const [transcripts, telemetry] = await Promise.all([
-    redis.hgetall(keys.deviceUsage(account, device)),
-    redis.hgetall(keys.telemetryUsage(account, device)),
-  ]);
-  const hash = shownDeviceHash(transcripts, telemetry);
+  const views = await Promise.all(deviceViewKeys(keys, account, device).map((key) => redis.hgetall(key)));
+  const hash = shownDeviceHash(...views);
   return Object.keys(hash).length === 0 ? undefined : deviceUsageFromHash(account, device, hash);
 }
 
 /** Every device of an account with its totals, sorted by device id, and their sum. */
 export async function readAccountUsage(redis: Redis, keys: ViewKeys, account: AccountId): Promise<AccountUsageReply> {
-  const members = (await redis.smembers(keys.accountDevices(account))).sort();
+  const devices = (await redis.smembers(keys.accountDevices(account)))
+    .sort()
+    .map((member) => DeviceIdSchema.parse(member));
   const pipeline = redis.pipeline();
-  for (const member of members) {
-    const device = DeviceIdSchema.parse(member);
-    pipeline.hgetall(keys.deviceUsage(account, device)).hgetall(keys.telemetryUsage(account, device));
-  }
+  const viewKeysOf = devices.map((device) => deviceViewKeys(keys, account, device));
+  for (const key of viewKeysOf.flat()) pipeline.hgetall(key);
   const results = (await pipeline.exec()) ?? [];
-  const hashAt = (index: number) => {
-    const [error, hash] = results[index] ?? [new Error('missing pipeline reply'), {}];
-    if (error) throw error;
-    return hash as Record<string, string>;
-  };
-  const devices = members.map((device, index) =>
-    deviceUsageFromHash(
-      account,
-      DeviceIdSchema.parse(device),
-      shownDeviceHash(hashAt(2 * index), hashAt(2 * index + 1)),
-    ),
-  );
-  return { devices, totals: sumTotals(devices) };
+  let next = 0;
+  const usage = devices.map((device, index) => {
+    const views = (viewKeysOf[index] ?? []).map(() => {
+      const [error, hash] = results[next++] ?? [new Error('missing pipeline reply'), {}];
+      if (error) throw error;
+      return hash as Record<string, string>;
+    });
+    return deviceUsageFromHash(account, device, shownDeviceHash(...views));
+  });
+  return { devices: usage, totals: sumTotals(usage) };
 }

@@ -17,6 +17,7 @@ import {
 import { assertAdmin, Errors, type HttpServer, principalOf, type TokenStore } from '@ccsync/service-kit';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { z } from 'zod';
+import { appendEvent } from '../usage/record-usage.ts';
 
 export interface AccountRouteDeps {
   readonly store: TokenStore;
@@ -73,10 +74,7 @@ export function registerAccountRoutes(app: HttpServer, { store, js, names, publi
         data: { tokenId: token.id, ...(label === undefined ? {} : { label }) },
       });
       try {
-        await js.publish(names.eventSubject(principal.account, 'DeviceRegistered'), JSON.stringify(event), {
-          msgID: id,
-          timeout: publishTimeoutMs,
-        });
+        await appendEvent(js, names, event, publishTimeoutMs);
       } catch (error) {
         await store.revoke(principal.account, token.id);
         request.log.warn({ err: error }, 'publishing DeviceRegistered failed');

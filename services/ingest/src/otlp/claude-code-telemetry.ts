@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DeviceId, type UsageEntry } from '@ccsync/contracts';
+import { type CounterPoint, DeviceId, type UsageEntry } from '@ccsync/contracts';
 import { z } from 'zod';
 
 /*
@@ -131,6 +131,108 @@ export function usageFromLogs(request: LogsRequest): TelemetryUsage[] {
       }
     }
     if (entries.length > 0) groups.push({ device: resourceDevice(resource), entries });
+  }
+  return groups;
+}
+
+const NumberDataPoint = z.object({
+  attributes: Attributes,
+  startTimeUnixNano: z.union([z.string(), z.number()]).optional(),
+  timeUnixNano: z.union([z.string(), z.number()]).optional(),
+  asDouble: z.number().optional(),
+  asInt: z.union([z.string(), z.number()]).optional(),
+});
+
+export const MetricsRequest = z.object({
+  resourceMetrics: z
+    .array(
+      z.object({
+        resource: z.object({ attributes: Attributes }).optional(),
+        scopeMetrics: z
+          .array(
+            z.object({
+              metrics: z
+                .array(
+                  z.object({
+                    name: z.string(),
+                    sum: z
+                      .object({
+                        dataPoints: z.array(NumberDataPoint).optional(),
+                        aggregationTemporality: z.union([z.number(), z.string()]).optional(),
+                      })
+                      .optional(),
+                  }),
+                )
+                .optional(),
+            }),
+          )
+          .optional(),
+      }),
+    )
+    .optional(),
+});
+export type MetricsRequest = z.infer<typeof MetricsRequest>;
+
+const TOKEN_TYPES = new Set(['input', 'output', 'cacheRead', 'cacheCreation']);
+
+export interface TelemetryCounters {
+  readonly device: DeviceId | undefined;
+  readonly points: CounterPoint[];
+}
+
+/**
+ * Claude Code's usage counters, `claude_code.token.usage` (by `type` and `model`) and
+ * `claude_code.cost.usage`, as raw points grouped by the resource that sent them. Whether a point
+ * is cumulative or a delta is kept: the projector turns cumulative series into increments.
+ */
+export function countersFromMetrics(request: MetricsRequest): TelemetryCounters[] {
+  const groups: TelemetryCounters[] = [];
+  for (const resourceMetrics of request.resourceMetrics ?? []) {
+    const points: CounterPoint[] = [];
+    for (const scope of resourceMetrics.scopeMetrics ?? []) {
+      for (const metric of scope.metrics ?? []) {
+        const kind =
+          metric.name === 'claude_code.token.usage'
+            ? 'tokens'
+            : metric.name === 'claude_code.cost.usage'
+              ? 'cost'
+              : undefined;
+        if (kind === undefined || metric.sum === undefined) continue;
+        const temporality = metric.sum.aggregationTemporality;
+        const cumulative = temporality === 2 || temporality === 'AGGREGATION_TEMPORALITY_CUMULATIVE';
+        for (const point of metric.sum.dataPoints ?? []) {
+          const attributes = attributeMap(point.attributes);
+          const value = point.asDouble ?? (point.asInt === undefined ? undefined : Number(point.asInt));
+          const tokenType = attributes.get('type');
+          if (value === undefined || !Number.isFinite(value) || value < 0) continue;
+          if (kind === 'tokens' && (typeof tokenType !== 'string' || !TOKEN_TYPES.has(tokenType))) continue;
+          const startTimeUnixNano = String(point.startTimeUnixNano ?? '0');
+          const timeUnixNano = String(point.timeUnixNano ?? '0');
+          if (!/^\d{1,20}$/.test(startTimeUnixNano) || !/^\d{1,20}$/.test(timeUnixNano)) continue;
+          const identity = JSON.stringify([
+            metric.name,
+            [...attributes].sort(([a], [b]) => a.localeCompare(b)),
+            startTimeUnixNano,
+          ]);
+          const model = attributes.get('model');
+          const session = attributes.get('session.id');
+          points.push({
+            series: createHash('sha256').update(identity).digest('base64url').slice(0, 32),
+            kind,
+            ...(kind === 'tokens' ? { tokenType: tokenType as CounterPoint['tokenType'] } : {}),
+            ...(typeof model === 'string' && model.length > 0 ? { model: model.slice(0, 256) } : {}),
+            ...(typeof session === 'string' && session.length > 0 ? { sessionId: session.slice(0, 256) } : {}),
+            startTimeUnixNano,
+            timeUnixNano,
+            // Token counts are whole; rounding undoes a double's representation of one.
+            value: kind === 'tokens' ? Math.round(value) : value,
+            cumulative,
+          });
+        }
+      }
+    }
+    if (points.length > 0)
+      groups.push({ device: resourceDevice(attributeMap(resourceMetrics.resource?.attributes)), points });
   }
   return groups;
 }

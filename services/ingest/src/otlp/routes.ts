@@ -1,36 +1,100 @@
-import { type DeviceId, MAX_ENTRIES_PER_EVENT } from '@ccsync/contracts';
+import { createHash } from 'node:crypto';
+import {
+  type AccountId,
+  type CounterPoint,
+  type DeviceId,
+  EventId,
+  MAX_ENTRIES_PER_EVENT,
+  type Names,
+  newEvent,
+} from '@ccsync/contracts';
 import { deviceForPush, Errors, type HttpServer, principalOf } from '@ccsync/service-kit';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
+import { appendEvent } from '../usage/record-usage.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
-import { LogsRequest, usageFromLogs } from './claude-code-telemetry.ts';
-import { decodeLogsRequest } from './otlp-protobuf.ts';
+import { countersFromMetrics, LogsRequest, MetricsRequest, usageFromLogs } from './claude-code-telemetry.ts';
+import { decodeLogsRequest, decodeMetricsRequest } from './otlp-protobuf.ts';
 
 const PROTOBUF = 'application/x-protobuf';
 
+export interface OtlpDeps {
+  readonly js: JetStreamClient;
+  readonly names: Names;
+  readonly publishTimeoutMs: number;
+}
+
+function decodeOr400(decode: (body: Uint8Array) => unknown, body: unknown, signal: string): unknown {
+  try {
+    return decode(body as Buffer);
+  } catch (error) {
+    throw new Errors.Validation(`Not an OTLP ${signal} request: ${(error as Error).message}`);
+  }
+}
+
 /**
  * OTLP/HTTP, as Claude Code's telemetry exporter sends it (`http/json` or `http/protobuf`):
- * `POST /v1/logs` takes its `claude_code.api_request` events as usage of source `otlp`. A device
+ * `POST /v1/logs` takes its `claude_code.api_request` events as usage of source `otlp`, and
+ * `POST /v1/metrics` its `claude_code.token.usage` / `claude_code.cost.usage` counters. A device
  * token records as its own device; an account-wide token records as the device the resource names
  * (`ccsync.device`, else `host.name`). Answers as an OTLP collector does: 200 with an empty
  * response in the request's encoding.
  */
-export function registerOtlpRoutes(app: HttpServer, record: UsageRecorder): void {
+export function registerOtlpRoutes(app: HttpServer, record: UsageRecorder, deps: OtlpDeps): void {
+  /** Appends Claude Code's counter points as one event; 503 when it may not be stored. */
+  const recordCounters = async (
+    account: AccountId,
+    device: DeviceId,
+    points: CounterPoint[],
+    log: FastifyBaseLogger,
+  ) => {
+    const now = new Date().toISOString();
+    const hash = createHash('sha256').update(`UsageCountersObserved\0${account}\0${device}`);
+    for (const point of points) hash.update(`\0${point.series}@${point.timeUnixNano}=${point.value}`);
+    const event = newEvent('UsageCountersObserved', {
+      id: EventId.parse(hash.digest('base64url').slice(0, 32)),
+      occurredAt: now,
+      recordedAt: now,
+      account,
+      device,
+      data: { points },
+    });
+    try {
+      await appendEvent(deps.js, deps.names, event, deps.publishTimeoutMs);
+    } catch (error) {
+      log.warn({ err: error }, 'publish to JetStream failed');
+      throw new Errors.StoreUnavailable();
+    }
+  };
+
   void app.register(async (otlp) => {
     // Only these routes read protobuf; everywhere else it stays a 415.
     otlp.addContentTypeParser(PROTOBUF, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
+    otlp.post('/v1/metrics', { schema: { body: z.unknown() } }, async (request, reply) => {
+      const principal = principalOf(request);
+      const protobuf = (request.headers['content-type'] ?? '').startsWith(PROTOBUF);
+      const parsed = MetricsRequest.safeParse(
+        protobuf ? decodeOr400(decodeMetricsRequest, request.body, 'metrics') : request.body,
+      );
+      if (!parsed.success) throw new Errors.Validation(`Not an OTLP metrics request: ${z.prettifyError(parsed.error)}`);
+      for (const group of countersFromMetrics(parsed.data)) {
+        const device = deviceForPush(principal, principal.scope === 'device' ? undefined : group.device);
+        for (let start = 0; start < group.points.length; start += MAX_ENTRIES_PER_EVENT) {
+          const points = group.points.slice(start, start + MAX_ENTRIES_PER_EVENT);
+          await recordCounters(principal.account, device, points, request.log);
+        }
+      }
+      return protobuf ? reply.status(200).type(PROTOBUF).send(Buffer.alloc(0)) : reply.status(200).send({});
+    });
+
     otlp.post('/v1/logs', { schema: { body: z.unknown() } }, async (request, reply) => {
       const principal = principalOf(request);
       const protobuf = (request.headers['content-type'] ?? '').startsWith(PROTOBUF);
-      let raw: unknown = request.body;
-      if (protobuf) {
-        try {
-          raw = decodeLogsRequest(request.body as Buffer);
-        } catch (error) {
-          throw new Errors.Validation(`Not an OTLP logs request: ${(error as Error).message}`);
-        }
-      }
-      const parsed = LogsRequest.safeParse(raw);
+      const parsed = LogsRequest.safeParse(
+        protobuf ? decodeOr400(decodeLogsRequest, request.body, 'logs') : request.body,
+      );
       if (!parsed.success) throw new Errors.Validation(`Not an OTLP logs request: ${z.prettifyError(parsed.error)}`);
 
       for (const group of usageFromLogs(parsed.data)) {

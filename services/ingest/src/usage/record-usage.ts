@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   type AccountId,
   type DeviceId,
+  type DomainEvent,
   EventId,
   type Names,
   newEvent,
@@ -49,9 +50,23 @@ export async function recordUsage(
     device: command.device,
     data: { source: command.source, entries: [...command.entries] },
   });
-  const ack = await js.publish(names.eventSubject(command.account, 'UsageRecorded'), JSON.stringify(event), {
-    msgID: id,
+  const stored = await appendEvent(js, names, event, timeoutMs);
+  return { eventId: id, ...stored, accepted: command.entries.length };
+}
+
+/**
+ * Appends an event to the history with its id as the `msgID`, so a retried publish is stored
+ * once, and resolves once JetStream has stored it.
+ */
+export async function appendEvent(
+  js: JetStreamClient,
+  names: Names,
+  event: DomainEvent,
+  timeoutMs: number,
+): Promise<{ seq: StreamSeq; duplicate: boolean }> {
+  const ack = await js.publish(names.eventSubject(event.account, event.type), JSON.stringify(event), {
+    msgID: event.id,
     timeout: timeoutMs,
   });
-  return { eventId: id, seq: StreamSeq.parse(ack.seq), accepted: command.entries.length, duplicate: ack.duplicate };
+  return { seq: StreamSeq.parse(ack.seq), duplicate: ack.duplicate };
 }

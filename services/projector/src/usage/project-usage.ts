@@ -2,6 +2,7 @@ import {
   type DeviceId,
   type DomainEvent,
   deviceUsageFromHash,
+  deviceViewKeys,
   type StreamSeq,
   shownDeviceHash,
   type UsageChanged,
@@ -145,13 +146,10 @@ export async function projectUsageRecorded(
 
     const notices: UsageChanged[] = [];
     for (const [changed, delta] of settlement.deltas) {
-      const [transcripts, telemetry] = await Promise.all([
-        redis.hgetall(keys.deviceUsage(account, changed)),
-        redis.hgetall(keys.telemetryUsage(account, changed)),
-      ]);
+      const views = await Promise.all(deviceViewKeys(keys, account, changed).map((key) => redis.hgetall(key)));
       // Telemetry of a device that also sends transcripts changes nothing anyone sees.
-      if (event.data.source === 'otlp' && Object.keys(transcripts).length > 0) continue;
-      const usage = deviceUsageFromHash(account, changed as DeviceId, shownDeviceHash(transcripts, telemetry));
+      if (event.data.source === 'otlp' && Object.keys(views[0] ?? {}).length > 0) continue;
+      const usage = deviceUsageFromHash(account, changed as DeviceId, shownDeviceHash(...views));
       notices.push({ seq, account, device: changed, delta, usage });
     }
     return notices;
