@@ -26,6 +26,7 @@ export {
   UsageSource,
   UsageTokens,
 } from './events/usage-recorded.ts';
+export { CcusageDailyReport, UsageSnapshotRecordedV1 } from './events/usage-snapshot-recorded.ts';
 export { ErrorReply, HealthReply, ReadyReply } from './http/common.ts';
 export {
   AccountUsageReply,
@@ -40,6 +41,7 @@ export {
   SimpleUsageFields,
   SimpleUsageOutcome,
   SimpleUsageRequest,
+  SnapshotRequest,
   WhoAmIReply,
 } from './http/usage.ts';
 export { AccountId, DEFAULT_ACCOUNT, DeviceId, EventId, Namespace, StreamSeq } from './ids.ts';

@@ -260,3 +260,80 @@ describe('Claude Code usage counters over OTLP/HTTP metrics', () => {
     expect(await shown('events-and-counters')).toMatchObject({ entries: 1, inputTokens: 10, outputTokens: 1 });
   });
 });
+
+describe('ccusage snapshots', () => {
+  const report = (days: [string, number, number, number][]) => {
+    const daily = days.map(([date, input, output, cost]) => ({
+      date,
+      inputTokens: input,
+      outputTokens: output,
+      cacheCreationTokens: 0,
+      cacheReadTokens: 0,
+      totalTokens: input + output,
+      totalCost: cost,
+      modelsUsed: ['claude-opus-4-6'],
+      modelBreakdowns: [
+        {
+          modelName: 'claude-opus-4-6',
+          inputTokens: input,
+          outputTokens: output,
+          cacheCreationTokens: 0,
+          cacheReadTokens: 0,
+          cost,
+        },
+      ],
+    }));
+    const sum = (pick: (day: (typeof daily)[number]) => number) => daily.reduce((total, day) => total + pick(day), 0);
+    return {
+      daily,
+      totals: {
+        inputTokens: sum((day) => day.inputTokens),
+        outputTokens: sum((day) => day.outputTokens),
+        cacheCreationTokens: 0,
+        cacheReadTokens: 0,
+        totalTokens: sum((day) => day.totalTokens),
+        totalCost: sum((day) => day.totalCost),
+      },
+    };
+  };
+  const snapshot = (device: string, body: unknown) =>
+    fetch(`${ingest.url}/v1/snapshots`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ns.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ device, report: body }),
+    });
+
+  it('show the latest report of a device that sends nothing else, replacing rather than adding', async () => {
+    const first = report([['2026-11-19', 100, 10, 1.5]]);
+    expect((await snapshot('snap-box', first)).status).toBe(202);
+    await waitFor(async () => (await shown('snap-box'))?.inputTokens === 100);
+    const second = report([
+      ['2026-11-19', 100, 10, 1.5],
+      ['2026-11-20', 40, 4, 0.5],
+    ]);
+    expect((await snapshot('snap-box', second)).status).toBe(202);
+    const usage = await waitFor(async () => {
+      const current = await shown('snap-box');
+      return current?.inputTokens === 140 ? current : undefined;
+    });
+    expect(usage).toMatchObject({ inputTokens: 140, outputTokens: 14, totalTokens: 154 });
+    expect(usage?.totalCost).toBeCloseTo(2, 12);
+  });
+
+  it('never add to a device’s transcript usage, and refuse a report that is not ccusage’s', async () => {
+    const push = await fetch(`${ingest.url}/v1/usage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ns.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ device: 'snap-and-transcripts', entries: [usageEntry('snap-t-1')] }),
+    });
+    expect(push.status).toBe(202);
+    await waitFor(async () => (await shown('snap-and-transcripts'))?.entries === 1);
+    expect((await snapshot('snap-and-transcripts', report([['2026-11-19', 5000, 5000, 9]]))).status).toBe(202);
+    expect((await snapshot('snap-marker', report([['2026-11-19', 1, 1, 0]]))).status).toBe(202);
+    await waitFor(async () => (await shown('snap-marker'))?.inputTokens === 1);
+    expect(await shown('snap-and-transcripts')).toMatchObject({ entries: 1, inputTokens: 1, outputTokens: 1 });
+
+    const invalid = await snapshot('snap-box', { daily: [{ date: 'yesterday' }], totals: {} });
+    expect(invalid.status).toBe(400);
+  });
+});

@@ -23,6 +23,7 @@ import { createIngestMetrics } from './ingest-metrics.ts';
 import { registerOtlpRoutes } from './otlp/routes.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
 import { startSimpleUsageResponder } from './usage/simple-usage-responder.ts';
+import { registerSnapshotRoutes } from './usage/snapshot-routes.ts';
 import { createUsageRecorder } from './usage/usage-recorder.ts';
 
 export interface Ingest extends RunningService {
@@ -73,6 +74,7 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
     metrics: createIngestMetrics(metrics, nc),
   });
   registerUsageRoutes(app, record);
+  registerSnapshotRoutes(app, { js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
   registerOtlpRoutes(app, record, { js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
   const stopResponder = startSimpleUsageResponder(nc, names, record, logger);
   registerDeviceRoutes(app, { nc, names });

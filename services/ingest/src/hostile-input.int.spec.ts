@@ -32,6 +32,7 @@ const ROUTES = [
   ['POST', '/v1/heartbeat'],
   ['POST', '/v1/logs'],
   ['POST', '/v1/metrics'],
+  ['POST', '/v1/snapshots'],
   ['POST', '/v1/accounts'],
   ['POST', '/v1/devices'],
   ['POST', '/v1/tokens'],

@@ -1,4 +1,12 @@
-import { CURRENT_PROJECTION_VERSION, decodeEvent, type Names, StreamSeq, viewKeys } from '@ccsync/contracts';
+import {
+  CURRENT_PROJECTION_VERSION,
+  type DomainEvent,
+  decodeEvent,
+  type Names,
+  StreamSeq,
+  type UsageChanged,
+  viewKeys,
+} from '@ccsync/contracts';
 import type { Logger, NatsConnection, Redis } from '@ccsync/service-kit';
 import type { PricingTable } from '@ccsync/usage';
 import {
@@ -10,6 +18,7 @@ import {
   jetstream,
 } from '@nats-io/jetstream';
 import { projectCountersObserved } from './usage/project-counters.ts';
+import { projectUsageSnapshot } from './usage/project-snapshot.ts';
 import { projectUsageRecorded } from './usage/project-usage.ts';
 
 export interface ProjectionConsumer {
@@ -73,6 +82,21 @@ export async function startProjectionConsumer(deps: ProjectionConsumerDeps): Pro
     await jsm.consumers.add(names.eventStream, config);
   };
 
+  /** Each event type's projection; every one advances the checkpoint. */
+  const project = async (event: DomainEvent, seq: StreamSeq): Promise<UsageChanged[]> => {
+    switch (event.type) {
+      case 'UsageRecorded':
+        return projectUsageRecorded(redis, keys, seq, event, pricing);
+      case 'UsageCountersObserved':
+        return projectCountersObserved(redis, keys, seq, event);
+      case 'UsageSnapshotRecorded':
+        return projectUsageSnapshot(redis, keys, seq, event);
+      case 'DeviceRegistered':
+        await redis.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
+        return [];
+    }
+  };
+
   /** Applies one stored message. Nothing in a message can throw out of here and stop the loop. */
   const handle = async (message: JsMsg) => {
     let raw: unknown;
@@ -92,17 +116,9 @@ export async function startProjectionConsumer(deps: ProjectionConsumerDeps): Pro
     const event = decoded.event;
     const seq = StreamSeq.parse(message.seq);
     try {
-      if (event.type === 'UsageRecorded' || event.type === 'UsageCountersObserved') {
-        const notices =
-          event.type === 'UsageRecorded'
-            ? await projectUsageRecorded(redis, keys, seq, event, pricing)
-            : await projectCountersObserved(redis, keys, seq, event);
-        message.ack();
-        for (const notice of notices) nc.publish(names.usageChangedSubject(event.account), JSON.stringify(notice));
-      } else {
-        await redis.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
-        message.ack();
-      }
+      const notices = await project(event, seq);
+      message.ack();
+      for (const notice of notices) nc.publish(names.usageChangedSubject(event.account), JSON.stringify(notice));
     } catch (error) {
       logger.warn({ err: error, seq }, 'applying event failed; it will be redelivered');
       message.nak(RETRY_DELAY_MS);

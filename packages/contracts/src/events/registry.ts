@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { DeviceRegisteredV1 } from './device-registered.ts';
 import { UsageCountersObservedV1 } from './usage-counters-observed.ts';
 import { UsageRecordedV1 } from './usage-recorded.ts';
+import { UsageSnapshotRecordedV1 } from './usage-snapshot-recorded.ts';
 
 /**
  * Every event type, every schema version it has had, and the upcaster from each old version to
@@ -30,6 +31,12 @@ export const eventDefinitions = {
     schemas: { 1: UsageCountersObservedV1 },
     upcasters: {},
     current: UsageCountersObservedV1,
+  },
+  UsageSnapshotRecorded: {
+    version: 1,
+    schemas: { 1: UsageSnapshotRecordedV1 },
+    upcasters: {},
+    current: UsageSnapshotRecordedV1,
   },
   DeviceRegistered: {
     version: 1,

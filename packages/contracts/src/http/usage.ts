@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_ENTRIES_PER_EVENT, UsageEntry, UsageSource } from '../events/usage-recorded.ts';
+import { CcusageDailyReport } from '../events/usage-snapshot-recorded.ts';
 import { AccountId, DeviceId, EventId, StreamSeq } from '../ids.ts';
 import { DeviceUsage, TokenTotals } from '../views/usage.ts';
 
@@ -103,3 +104,11 @@ export const SimpleUsageOutcome = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), statusCode: z.number().int(), code: z.string(), message: z.string() }),
 ]);
 export type SimpleUsageOutcome = z.infer<typeof SimpleUsageOutcome>;
+
+/** `POST /v1/snapshots` on ingest: a device's ccusage daily report, as the scheduler's job produces it. */
+export const SnapshotRequest = z.object({
+  device: DeviceId.optional(),
+  timezone: z.string().min(1).max(64).optional(),
+  report: CcusageDailyReport,
+});
+export type SnapshotRequest = z.infer<typeof SnapshotRequest>;

@@ -29,6 +29,8 @@ export interface ViewKeys {
   telemetryUsage(account: AccountId, device: DeviceId): string;
   /** The same totals from Claude Code's usage counters, shown only without transcripts or telemetry events. */
   counterUsage(account: AccountId, device: DeviceId): string;
+  /** The totals of the device's latest ccusage snapshot, shown only without any other source. */
+  snapshotUsage(account: AccountId, device: DeviceId): string;
   /** The last value of each cumulative counter series of a device (hash), to turn them into increments. */
   counterSeries(account: AccountId, device: DeviceId): string;
   /** The devices of an account that have usage (set). */
@@ -45,6 +47,7 @@ export function viewKeys(names: Names, version: number): ViewKeys {
     deviceUsage: (account, device) => `${prefix}usage:${account}:device:${device}`,
     telemetryUsage: (account, device) => `${prefix}usage:${account}:telemetry:${device}`,
     counterUsage: (account, device) => `${prefix}usage:${account}:counters:${device}`,
+    snapshotUsage: (account, device) => `${prefix}usage:${account}:snapshot:${device}`,
     counterSeries: (account, device) => `${prefix}counters:${account}:device:${device}`,
     accountDevices: (account) => `${prefix}devices:${account}`,
   };
@@ -55,5 +58,10 @@ export const CURRENT_PROJECTION_VERSION = 1;
 
 /** A device's views in the order they are preferred, for `shownDeviceHash`. */
 export function deviceViewKeys(keys: ViewKeys, account: AccountId, device: DeviceId): readonly string[] {
-  return [keys.deviceUsage(account, device), keys.telemetryUsage(account, device), keys.counterUsage(account, device)];
+  return [
+    keys.deviceUsage(account, device),
+    keys.telemetryUsage(account, device),
+    keys.counterUsage(account, device),
+    keys.snapshotUsage(account, device),
+  ];
 }

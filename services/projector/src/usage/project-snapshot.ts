@@ -1,0 +1,69 @@
+import {
+  type DomainEvent,
+  deviceUsageFromHash,
+  deviceViewKeys,
+  type StreamSeq,
+  shownDeviceHash,
+  type UsageChanged,
+  type ViewKeys,
+} from '@ccsync/contracts';
+import type { Redis } from '@ccsync/service-kit';
+
+/** Another replica wrote the same snapshot view between our read and our write: read again. */
+const MAX_ATTEMPTS = 50;
+
+/**
+ * Replaces the device's snapshot view with the totals of its latest ccusage report. A snapshot is
+ * a whole picture, so it overwrites rather than adds; an older one (by stream sequence) arriving
+ * late changes nothing.
+ */
+export async function projectUsageSnapshot(
+  redis: Redis,
+  keys: ViewKeys,
+  seq: StreamSeq,
+  event: DomainEvent<'UsageSnapshotRecorded'>,
+): Promise<UsageChanged[]> {
+  const { account, device } = event;
+  if (device === undefined) throw new Error(`UsageSnapshotRecorded ${event.id} has no device`);
+  const key = keys.snapshotUsage(account, device);
+  const { totals } = event.data.report;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    await redis.watch(key);
+    const previous = await redis.hgetall(key);
+    const newer = Number(previous.lastSeq ?? 0) < seq;
+    const transaction = redis.multi();
+    if (newer) {
+      transaction.del(key);
+      transaction.hset(key, {
+        entries: 0,
+        inputTokens: totals.inputTokens,
+        outputTokens: totals.outputTokens,
+        cacheCreationTokens: totals.cacheCreationTokens,
+        cacheReadTokens: totals.cacheReadTokens,
+        costUSD: totals.totalCost,
+        lastSeq: seq,
+        updatedAt: event.recordedAt,
+      });
+      transaction.sadd(keys.accountDevices(account), device);
+    }
+    transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
+    if ((await transaction.exec()) === null) continue;
+    if (!newer) return [];
+    const views = await Promise.all(deviceViewKeys(keys, account, device).map((view) => redis.hgetall(view)));
+    // A snapshot of a device that sends anything more exact changes nothing anyone sees.
+    if (views.slice(0, -1).some((hash) => Object.keys(hash).length > 0)) return [];
+    const before = deviceUsageFromHash(account, device, previous);
+    const usage = deviceUsageFromHash(account, device, shownDeviceHash(...views));
+    const delta = {
+      entries: 0,
+      inputTokens: usage.inputTokens - before.inputTokens,
+      outputTokens: usage.outputTokens - before.outputTokens,
+      cacheCreationTokens: usage.cacheCreationTokens - before.cacheCreationTokens,
+      cacheReadTokens: usage.cacheReadTokens - before.cacheReadTokens,
+      totalTokens: usage.totalTokens - before.totalTokens,
+      totalCost: usage.totalCost - before.totalCost,
+    };
+    return [{ seq, account, device, delta, usage }];
+  }
+  throw new Error(`UsageSnapshotRecorded ${event.id}: gave up after ${MAX_ATTEMPTS} conflicting attempts`);
+}
