@@ -19,6 +19,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { registerAccountRoutes } from './accounts/routes.ts';
 import type { IngestEnv } from './config.ts';
 import { registerDeviceRoutes } from './devices/routes.ts';
+import { createEventHistory } from './history.ts';
 import { createIngestMetrics } from './ingest-metrics.ts';
 import { registerOtlpRoutes } from './otlp/routes.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
@@ -67,18 +68,14 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
     bodyLimit: env.INGEST_BODY_LIMIT_BYTES,
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });
-  const record = createUsageRecorder({
-    js: jetstream(nc),
-    names,
-    publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS,
-    metrics: createIngestMetrics(metrics, nc),
-  });
+  const history = createEventHistory(jetstream(nc), names, env.INGEST_PUBLISH_TIMEOUT_MS);
+  const record = createUsageRecorder(history, createIngestMetrics(metrics, nc));
   registerUsageRoutes(app, record);
-  registerSnapshotRoutes(app, { js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
-  registerOtlpRoutes(app, record, { js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
+  registerSnapshotRoutes(app, history);
+  registerOtlpRoutes(app, record, history);
   const stopResponder = startSimpleUsageResponder(nc, names, record, logger);
   registerDeviceRoutes(app, { nc, names });
-  registerAccountRoutes(app, { store, js: jetstream(nc), names, publishTimeoutMs: env.INGEST_PUBLISH_TIMEOUT_MS });
+  registerAccountRoutes(app, { store, history });
   const url = await app.listen({ host: env.HOST, port: env.INGEST_PORT });
 
   return {

@@ -1,4 +1,4 @@
 export type { Ingest } from './app.ts';
 export { startIngest } from './app.ts';
 export { IngestEnv } from './config.ts';
-export { recordUsage, usageEventId } from './usage/record-usage.ts';
+export { usageEvent, usageEventId } from './usage/record-usage.ts';

@@ -7,7 +7,6 @@ import {
   EventId,
   IssuedToken,
   IssueTokenRequest,
-  type Names,
   newEvent,
   RegisterDeviceReply,
   RegisterDeviceRequest,
@@ -15,15 +14,12 @@ import {
   TokenListReply,
 } from '@ccsync/contracts';
 import { assertAdmin, Errors, type HttpServer, principalOf, type TokenStore } from '@ccsync/service-kit';
-import type { JetStreamClient } from '@nats-io/jetstream';
 import { z } from 'zod';
-import { appendEvent } from '../usage/record-usage.ts';
+import type { EventHistory } from '../history.ts';
 
 export interface AccountRouteDeps {
   readonly store: TokenStore;
-  readonly js: JetStreamClient;
-  readonly names: Names;
-  readonly publishTimeoutMs: number;
+  readonly history: EventHistory;
 }
 
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply, 409: ErrorReply, 503: ErrorReply };
@@ -32,7 +28,7 @@ const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorRe
  * Accounts, devices and tokens. Tokens are shown once, in the reply that issues them; the store
  * keeps only their hashes.
  */
-export function registerAccountRoutes(app: HttpServer, { store, js, names, publishTimeoutMs }: AccountRouteDeps): void {
+export function registerAccountRoutes(app: HttpServer, { store, history }: AccountRouteDeps): void {
   app.post(
     '/v1/accounts',
     { schema: { body: CreateAccountRequest, response: { 201: CreateAccountReply, ...errors } } },
@@ -74,11 +70,11 @@ export function registerAccountRoutes(app: HttpServer, { store, js, names, publi
         data: { tokenId: token.id, ...(label === undefined ? {} : { label }) },
       });
       try {
-        await appendEvent(js, names, event, publishTimeoutMs);
+        await history.append(event, request.log);
       } catch (error) {
+        // Unrecorded registrations leave no usable token behind.
         await store.revoke(principal.account, token.id);
-        request.log.warn({ err: error }, 'publishing DeviceRegistered failed');
-        throw new Errors.StoreUnavailable();
+        throw error;
       }
       return reply.status(201).send({ device, token });
     },

@@ -5,25 +5,17 @@ import {
   type DeviceId,
   EventId,
   MAX_ENTRIES_PER_EVENT,
-  type Names,
   newEvent,
 } from '@ccsync/contracts';
 import { deviceForPush, Errors, type HttpServer, principalOf } from '@ccsync/service-kit';
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import { appendEvent } from '../usage/record-usage.ts';
+import type { EventHistory } from '../history.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
 import { countersFromMetrics, LogsRequest, MetricsRequest, usageFromLogs } from './claude-code-telemetry.ts';
 import { decodeLogsRequest, decodeMetricsRequest } from './otlp-protobuf.ts';
 
 const PROTOBUF = 'application/x-protobuf';
-
-export interface OtlpDeps {
-  readonly js: JetStreamClient;
-  readonly names: Names;
-  readonly publishTimeoutMs: number;
-}
 
 function decodeOr400(decode: (body: Uint8Array) => unknown, body: unknown, signal: string): unknown {
   try {
@@ -41,8 +33,8 @@ function decodeOr400(decode: (body: Uint8Array) => unknown, body: unknown, signa
  * (`ccsync.device`, else `host.name`). Answers as an OTLP collector does: 200 with an empty
  * response in the request's encoding.
  */
-export function registerOtlpRoutes(app: HttpServer, record: UsageRecorder, deps: OtlpDeps): void {
-  /** Appends Claude Code's counter points as one event; 503 when it may not be stored. */
+export function registerOtlpRoutes(app: HttpServer, record: UsageRecorder, history: EventHistory): void {
+  /** Appends Claude Code's counter points as one event. */
   const recordCounters = async (
     account: AccountId,
     device: DeviceId,
@@ -60,12 +52,7 @@ export function registerOtlpRoutes(app: HttpServer, record: UsageRecorder, deps:
       device,
       data: { points },
     });
-    try {
-      await appendEvent(deps.js, deps.names, event, deps.publishTimeoutMs);
-    } catch (error) {
-      log.warn({ err: error }, 'publish to JetStream failed');
-      throw new Errors.StoreUnavailable();
-    }
+    await history.append(event, log);
   };
 
   void app.register(async (otlp) => {

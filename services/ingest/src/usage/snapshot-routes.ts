@@ -1,20 +1,13 @@
 import { createHash } from 'node:crypto';
-import { ErrorReply, EventId, type Names, newEvent, PushUsageReply, SnapshotRequest } from '@ccsync/contracts';
-import { deviceForPush, Errors, type HttpServer, principalOf } from '@ccsync/service-kit';
-import type { JetStreamClient } from '@nats-io/jetstream';
-import { appendEvent } from './record-usage.ts';
-
-export interface SnapshotRouteDeps {
-  readonly js: JetStreamClient;
-  readonly names: Names;
-  readonly publishTimeoutMs: number;
-}
+import { ErrorReply, EventId, newEvent, PushUsageReply, SnapshotRequest } from '@ccsync/contracts';
+import { deviceForPush, type HttpServer, principalOf } from '@ccsync/service-kit';
+import type { EventHistory } from '../history.ts';
 
 /**
  * `POST /v1/snapshots`: a device's whole ccusage daily report, recorded as a UsageSnapshotRecorded
  * event. The same report sent again is stored once.
  */
-export function registerSnapshotRoutes(app: HttpServer, { js, names, publishTimeoutMs }: SnapshotRouteDeps): void {
+export function registerSnapshotRoutes(app: HttpServer, history: EventHistory): void {
   app.post(
     '/v1/snapshots',
     {
@@ -39,13 +32,8 @@ export function registerSnapshotRoutes(app: HttpServer, { js, names, publishTime
         device,
         data: { tool: 'ccusage', report, ...(timezone === undefined ? {} : { timezone }) },
       });
-      try {
-        const stored = await appendEvent(js, names, event, publishTimeoutMs);
-        return reply.status(202).send({ eventId: event.id, ...stored, accepted: report.daily.length });
-      } catch (error) {
-        request.log.warn({ err: error }, 'publish to JetStream failed');
-        throw new Errors.StoreUnavailable();
-      }
+      const stored = await history.append(event, request.log);
+      return reply.status(202).send({ eventId: event.id, ...stored, accepted: report.daily.length });
     },
   );
 }

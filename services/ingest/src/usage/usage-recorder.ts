@@ -1,34 +1,23 @@
 import { createHash } from 'node:crypto';
-import type { Names, PushUsageReply, SimpleUsageFields, UsageEntry } from '@ccsync/contracts';
-import { Errors, type Logger } from '@ccsync/service-kit';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { PushUsageReply, SimpleUsageFields, UsageEntry } from '@ccsync/contracts';
+import type { Logger } from '@ccsync/service-kit';
 import type { z } from 'zod';
+import type { EventHistory } from '../history.ts';
 import type { IngestMetrics } from '../ingest-metrics.ts';
-import { type RecordUsageCommand, recordUsage } from './record-usage.ts';
+import { type RecordUsageCommand, usageEvent } from './record-usage.ts';
 
-export interface UsageRecorderDeps {
-  readonly js: JetStreamClient;
-  readonly names: Names;
-  readonly publishTimeoutMs: number;
-  readonly metrics: IngestMetrics;
-}
-
-/** Stores usage and counts it. Any failure means the data may not be stored: 503, never 2xx. */
+/** Stores usage in the history and counts it. */
 export type UsageRecorder = (command: RecordUsageCommand, log: Pick<Logger, 'warn'>) => Promise<PushUsageReply>;
 
-export function createUsageRecorder({ js, names, publishTimeoutMs, metrics }: UsageRecorderDeps): UsageRecorder {
+export function createUsageRecorder(history: EventHistory, metrics: IngestMetrics): UsageRecorder {
   return async (command, log) => {
     const stopTimer = metrics.publishSeconds.startTimer();
-    try {
-      const result = await recordUsage(js, names, command, publishTimeoutMs);
-      stopTimer();
-      if (result.duplicate) metrics.duplicateBatches.inc();
-      else metrics.recordsAccepted.inc({ source: command.source }, result.accepted);
-      return result;
-    } catch (error) {
-      log.warn({ err: error }, 'publish to JetStream failed');
-      throw new Errors.StoreUnavailable();
-    }
+    const event = usageEvent(command);
+    const stored = await history.append(event, log);
+    stopTimer();
+    if (stored.duplicate) metrics.duplicateBatches.inc();
+    else metrics.recordsAccepted.inc({ source: command.source }, command.entries.length);
+    return { eventId: event.id, ...stored, accepted: command.entries.length };
   };
 }
 
