@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Ingest } from '@ccsync/ingest';
@@ -157,9 +157,14 @@ describe('ccsync push', () => {
     const status = JSON.parse((await offline.run(['status'])).stdout);
     expect(status).toMatchObject({ spool: { batches: 1, entries: 20 }, lastPush: { entriesSpooled: 20 } });
 
+    // A file in the spool that is not a batch is set aside, never sent and never deleted.
+    await writeFile(join(offline.stateDir, 'spool', '000000000000000-garbage.json'), '{"half":');
     const back = await offline.push();
     expect(back).toMatchObject({ exitCode: 0, json: { entriesRead: 0, acknowledged: 20, spooled: 0 } });
     expect(JSON.parse((await offline.run(['status'])).stdout)).toMatchObject({ spool: { batches: 0, entries: 0 } });
+    expect(await readFile(join(offline.stateDir, 'spool', 'unreadable', '000000000000000-garbage.json'), 'utf8')).toBe(
+      '{"half":',
+    );
     expect(
       await waitFor(async () => ((await offline.serverUsage())?.entries === 20 ? offline.serverUsage() : undefined)),
     ).toMatchObject(sum(lines));

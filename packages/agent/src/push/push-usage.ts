@@ -72,7 +72,8 @@ async function pushLocked({ device, claudeDirs, stateDir, client, progress, batc
   // Older usage first: whatever an earlier run could not deliver.
   for (const name of await spool.list()) {
     const batch = await spool.read(name);
-    if (batch !== undefined && !(await send(batch))) break;
+    if (batch === undefined) continue;
+    if (!(await send(batch))) break;
     await spool.remove(name);
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PushUsageRequest } from '@ccsync/contracts';
 import writeFileAtomic from 'write-file-atomic';
@@ -30,9 +30,23 @@ export class Spool {
     return names.filter((name) => name.endsWith('.json')).sort();
   }
 
+  async #parse(name: string): Promise<PushUsageRequest | undefined> {
+    try {
+      const parsed = PushUsageRequest.safeParse(JSON.parse(await readFile(join(this.#dir, name), 'utf8')));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The batch in a spool file, or undefined for a file that is not one, which is set aside. */
   async read(name: string): Promise<PushUsageRequest | undefined> {
-    const parsed = PushUsageRequest.safeParse(JSON.parse(await readFile(join(this.#dir, name), 'utf8')));
-    return parsed.success ? parsed.data : undefined;
+    const batch = await this.#parse(name);
+    if (batch !== undefined) return batch;
+    // Never delete what might be usage: keep it where a person can look at it.
+    await mkdir(join(this.#dir, 'unreadable'), { recursive: true, mode: 0o700 });
+    await rename(join(this.#dir, name), join(this.#dir, 'unreadable', name));
+    return undefined;
   }
 
   async remove(name: string): Promise<void> {
@@ -43,7 +57,7 @@ export class Spool {
   async summary(): Promise<{ batches: number; entries: number }> {
     const names = await this.list();
     let entries = 0;
-    for (const name of names) entries += (await this.read(name))?.entries.length ?? 0;
+    for (const name of names) entries += (await this.#parse(name))?.entries.length ?? 0;
     return { batches: names.length, entries };
   }
 }
