@@ -47,11 +47,12 @@ export {
 export { AccountId, DEFAULT_ACCOUNT, DeviceId, EventId, Namespace, StreamSeq } from './ids.ts';
 export type { Names } from './names.ts';
 export { namesFor } from './names.ts';
-export type { ViewKeys } from './views/keys.ts';
-export { CURRENT_PROJECTION_VERSION, deviceViewKeys, viewKeys } from './views/keys.ts';
+export type { LiveKeys, ViewKeys } from './views/keys.ts';
+export { CURRENT_PROJECTION_VERSION, deviceViewKeys, liveKeys, viewKeys } from './views/keys.ts';
 export {
   DeviceUsage,
   deviceUsageFromHash,
+  PresenceChanged,
   shownDeviceHash,
   sumTotals,
   TokenTotals,

@@ -18,6 +18,9 @@ export interface Names {
   /** Core NATS (not stored) notices that a projection changed, for gateways to fan out. */
   usageChangedSubject(account: AccountId): string;
   readonly allUsageChangedSubjects: string;
+  /** Core NATS notices that a device came online or went offline. */
+  presenceChangedSubject(account: AccountId): string;
+  readonly allPresenceChangedSubjects: string;
   /** Core NATS device heartbeats, from which presence is derived; not stored. */
   presenceSubject(account: AccountId): string;
   readonly allPresenceSubjects: string;
@@ -40,6 +43,8 @@ export function namesFor(namespace: Namespace): Names {
     accountEventSubjects: (account) => `${namespace}.events.${account}.>`,
     usageChangedSubject: (account) => `${namespace}.changes.${account}.usage`,
     allUsageChangedSubjects: `${namespace}.changes.*.usage`,
+    presenceChangedSubject: (account) => `${namespace}.changes.${account}.presence`,
+    allPresenceChangedSubjects: `${namespace}.changes.*.presence`,
     presenceSubject: (account) => `${namespace}.presence.${account}`,
     allPresenceSubjects: `${namespace}.presence.*`,
     ingestUsageRequests: `${namespace}.ingest.usage`,

@@ -17,7 +17,7 @@ import {
 import websocket from '@fastify/websocket';
 import type { GatewayEnv } from './config.ts';
 import { FanOut } from './realtime/fan-out.ts';
-import { registerRealtimeRoutes, startUsageRelay } from './realtime/routes.ts';
+import { registerRealtimeRoutes, startChangeRelay } from './realtime/routes.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
 
 export interface Gateway extends RunningService {
@@ -55,7 +55,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   });
   await app.register(websocket, { options: { maxPayload: env.GATEWAY_WS_MAX_MESSAGE_BYTES } });
   const fanOut = new FanOut();
-  const stopRelay = startUsageRelay(fanOut, { nc, names, logger });
+  const stopRelay = startChangeRelay(fanOut, { nc, names, logger });
   registerUsageRoutes(app, { redis, names });
   registerRealtimeRoutes(app, fanOut, { nc, names });
   const url = await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });

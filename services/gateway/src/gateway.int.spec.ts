@@ -25,7 +25,10 @@ const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
   ingest = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
-  projector = await startProjector(parseEnv(ProjectorEnv, ns.env({ PROJECTOR_PORT: '0' })), logger);
+  projector = await startProjector(
+    parseEnv(ProjectorEnv, ns.env({ PROJECTOR_PORT: '0', PROJECTOR_PRESENCE_TTL_SECONDS: '1' })),
+    logger,
+  );
   gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0' })), logger);
 });
 afterAll(async () => {
@@ -179,6 +182,31 @@ describe('usage over WebSocket and REST', () => {
     await socket.next((message) => message.type === 'error' && message.code === 'CCSYNC_BAD_MESSAGE');
     socket.send({ type: 'ping' });
     await socket.next((message) => message.type === 'pong');
+  });
+});
+
+describe('presence', () => {
+  it('sends device_connected on a first heartbeat, and device_disconnected once heartbeats stop', async () => {
+    const socket = await openTestSocket(wsUrl());
+    sockets.push(socket);
+    socket.send({ type: 'subscribe', channels: ['presence'] });
+    await socket.next((message) => message.type === 'subscribed');
+    const beat = () =>
+      fetch(`${ingest.url}/v1/heartbeat`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ device: 'beating' }),
+      });
+    expect((await beat()).status).toBe(204);
+    expect((await beat()).status).toBe(204);
+    const connected = await socket.next((message) => message.type === 'device_connected');
+    expect(connected).toMatchObject({ payload: { account: 'default', device: 'beating', online: true } });
+    const gone = await socket.next((message) => message.type === 'device_disconnected', 10_000);
+    expect(gone).toMatchObject({ payload: { account: 'default', device: 'beating', online: false } });
+    // Two heartbeats, one connection: the change is announced once.
+    expect(socket.messages.filter((message) => (message as { type: string }).type === 'device_connected')).toHaveLength(
+      1,
+    );
   });
 });
 

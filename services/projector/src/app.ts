@@ -1,4 +1,4 @@
-import { DEFAULT_ACCOUNT, namesFor } from '@ccsync/contracts';
+import { DEFAULT_ACCOUNT, liveKeys, namesFor } from '@ccsync/contracts';
 import {
   adminTokenAuthenticator,
   connectNats,
@@ -17,6 +17,7 @@ import { loadPricingTable } from '@ccsync/usage';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { ProjectorEnv } from './config.ts';
 import { startProjectionConsumer } from './consumer.ts';
+import { trackPresence } from './presence/track-presence.ts';
 import { defineProjectionCommands } from './usage/project-usage.ts';
 
 export interface Projector extends RunningService {
@@ -49,6 +50,15 @@ export async function startProjector(env: ProjectorEnv, logger: Logger): Promise
   });
 
   const metrics = createMetrics('projector');
+  const stopPresence = trackPresence({
+    nc,
+    redis,
+    names,
+    live: liveKeys(names),
+    logger,
+    ttlSeconds: env.PROJECTOR_PRESENCE_TTL_SECONDS,
+  });
+
   const app = await createHttpServer({
     service: 'projector',
     metrics,
@@ -74,6 +84,7 @@ export async function startProjector(env: ProjectorEnv, logger: Logger): Promise
     url,
     async close() {
       closing = true;
+      stopPresence();
       await app.close();
       // Stop pulling, let the event in hand finish and ack, then drain what is left to flush.
       await consumer.stop();

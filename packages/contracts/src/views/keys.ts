@@ -65,3 +65,25 @@ export function deviceViewKeys(keys: ViewKeys, account: AccountId, device: Devic
     keys.snapshotUsage(account, device),
   ];
 }
+
+/**
+ * Live data under `<ns>:live:`, as the seeds describe it: state with TTLs that is not history and
+ * is never rebuilt, so it is outside the projection versions.
+ */
+export interface LiveKeys {
+  /** A device's last heartbeat (string, expires when heartbeats stop). */
+  presence(account: AccountId, device: DeviceId): string;
+  /** Devices of an account seen online and not yet reported gone (set). */
+  online(account: AccountId): string;
+  /** Accounts with devices online (set), for the sweep that notices devices going away. */
+  readonly onlineAccounts: string;
+}
+
+export function liveKeys(names: Names): LiveKeys {
+  const prefix = `${names.redisPrefix}live:`;
+  return {
+    presence: (account, device) => `${prefix}presence:${account}:${device}`,
+    online: (account) => `${prefix}online:${account}`,
+    onlineAccounts: `${prefix}online-accounts`,
+  };
+}

@@ -115,3 +115,12 @@ export const UsageChanged = z.object({
   usage: DeviceUsage,
 });
 export type UsageChanged = z.infer<typeof UsageChanged>;
+
+/** Published on core NATS when a device starts or stops sending heartbeats. */
+export const PresenceChanged = z.object({
+  account: AccountId,
+  device: DeviceId,
+  online: z.boolean(),
+  at: z.iso.datetime(),
+});
+export type PresenceChanged = z.infer<typeof PresenceChanged>;

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { SimpleUsageFields } from '../http/usage.ts';
 import { DeviceId, StreamSeq } from '../ids.ts';
-import { UsageChanged } from '../views/usage.ts';
+import { PresenceChanged, UsageChanged } from '../views/usage.ts';
 
-export const Channel = z.enum(['usage']);
+export const Channel = z.enum(['usage', 'presence']);
 export type Channel = z.infer<typeof Channel>;
 
 /** What a WebSocket client may send. */
@@ -23,6 +23,9 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 /** What the gateway sends. History-backed messages carry the stream sequence they reflect. */
 export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('token_usage_update'), seq: StreamSeq, payload: UsageChanged }),
+  /** On the `presence` channel: a device started or stopped sending heartbeats. */
+  z.object({ type: z.literal('device_connected'), payload: PresenceChanged }),
+  z.object({ type: z.literal('device_disconnected'), payload: PresenceChanged }),
   z.object({ type: z.literal('subscribed'), channels: z.array(Channel) }),
   z.object({ type: z.literal('unsubscribed'), channels: z.array(Channel) }),
   z.object({ type: z.literal('pong') }),

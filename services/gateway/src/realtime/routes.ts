@@ -1,6 +1,7 @@
 import {
   ClientMessage,
   type Names,
+  PresenceChanged,
   type ServerMessage,
   type SimpleUsageCommand,
   SimpleUsageOutcome,
@@ -17,29 +18,36 @@ export interface RealtimeDeps {
 }
 
 /**
- * Relays the projector's change notices to subscribed sockets. Returns a function that stops
- * listening to NATS.
+ * Relays the projector's change notices (usage and presence) to subscribed sockets. Returns a
+ * function that stops listening to NATS.
  */
-export function startUsageRelay(fanOut: FanOut, { nc, names, logger }: RealtimeDeps): () => void {
-  const subscription = nc.subscribe(names.allUsageChangedSubjects, {
-    callback: (error, message) => {
-      if (error) {
-        logger.warn({ err: error }, 'usage notice subscription failed');
-        return;
-      }
-      const notice = UsageChanged.safeParse(message.json());
-      if (!notice.success) {
-        logger.warn({ subject: message.subject }, 'ignoring malformed usage notice');
-        return;
-      }
-      fanOut.publish(notice.data.account, 'usage', {
-        type: 'token_usage_update',
-        seq: notice.data.seq,
-        payload: notice.data,
-      });
-    },
-  });
-  return () => subscription.unsubscribe();
+export function startChangeRelay(fanOut: FanOut, { nc, names, logger }: RealtimeDeps): () => void {
+  const relay = <T>(subject: string, schema: z.ZodType<T>, deliver: (notice: T) => void) =>
+    nc.subscribe(subject, {
+      callback: (error, message) => {
+        if (error) {
+          logger.warn({ err: error, subject }, 'change notice subscription failed');
+          return;
+        }
+        const notice = schema.safeParse(message.json());
+        if (notice.success) deliver(notice.data);
+        else logger.warn({ subject: message.subject }, 'ignoring malformed change notice');
+      },
+    });
+  const subscriptions = [
+    relay(names.allUsageChangedSubjects, UsageChanged, (notice) =>
+      fanOut.publish(notice.account, 'usage', { type: 'token_usage_update', seq: notice.seq, payload: notice }),
+    ),
+    relay(names.allPresenceChangedSubjects, PresenceChanged, (notice) =>
+      fanOut.publish(notice.account, 'presence', {
+        type: notice.online ? 'device_connected' : 'device_disconnected',
+        payload: notice,
+      }),
+    ),
+  ];
+  return () => {
+    for (const subscription of subscriptions) subscription.unsubscribe();
+  };
 }
 
 /** `GET /ws`: authenticated by the bearer header or `?token=`, then JSON messages both ways. */
