@@ -11,6 +11,8 @@ export const GatewayEnv = BaseEnv.extend({
     .default(1024 * 1024),
   /** Requests a minute one token may make; more get 429 with Retry-After. 0 turns the limit off. */
   GATEWAY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(600),
+  /** A JSON file that overrides or extends ccusage's price table, as on the projector. */
+  CCSYNC_PRICING_FILE: z.string().min(1).optional(),
   /** The largest WebSocket message a client may send. */
   GATEWAY_WS_MAX_MESSAGE_BYTES: z.coerce
     .number()

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { AccountUsageReply, CURRENT_PROJECTION_VERSION, viewKeys } from '@ccsync/contracts';
+import { AccountUsageReply, CreateAccountReply, CURRENT_PROJECTION_VERSION, viewKeys } from '@ccsync/contracts';
 import type { Gateway } from '@ccsync/gateway';
 import type { Ingest } from '@ccsync/ingest';
 import { Redis } from '@ccsync/service-kit';
@@ -40,6 +40,31 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
+/**
+ * Deep equality, with every cost within 1e-6 (sums in another order differ in the last digits).
+ * A block's `models` are compared as a set: across several devices the server does not yet
+ * reproduce the order in which ccusage first meets each model (a known gap, noted for issue 5).
+ */
+function expectSameReport(ours: unknown, theirs: unknown, path = '$'): void {
+  if (path.endsWith('.models') && Array.isArray(theirs) && Array.isArray(ours)) {
+    expect([...ours].sort(), path).toEqual([...theirs].sort());
+  } else if (typeof theirs === 'number' && typeof ours === 'number' && /cost/i.test(path)) {
+    expect(Math.abs(ours - theirs), path).toBeLessThan(1e-6);
+  } else if (Array.isArray(theirs)) {
+    expect(Array.isArray(ours), path).toBe(true);
+    expect((ours as unknown[]).length, path).toBe(theirs.length);
+    for (const [index, item] of theirs.entries())
+      expectSameReport((ours as unknown[])[index], item, `${path}[${index}]`);
+  } else if (typeof theirs === 'object' && theirs !== null) {
+    expect(Object.keys(ours as object).sort(), path).toEqual(Object.keys(theirs).sort());
+    for (const [key, value] of Object.entries(theirs)) {
+      expectSameReport((ours as Record<string, unknown>)[key], value, `${path}.${key}`);
+    }
+  } else {
+    expect(ours, path).toEqual(theirs);
+  }
+}
+
 /** Each corpus gets an account-wide view of its own by using a distinct device-name prefix. */
 describe.each([
   { seed: 5, devices: 1, sessionsPerDevice: 8 },
@@ -50,6 +75,13 @@ describe.each([
     const root = join(workDir, `seed-${corpus.seed}`);
     const configDirs = await writeTranscriptCorpus(generateTranscriptCorpus(corpus), root);
     const devices = configDirs.map((dir) => `s${corpus.seed}-${basename(dir)}`);
+    // An account of its own, so its account-wide views hold this corpus and nothing else.
+    const created = await fetch(`${ingest.url}/v1/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ns.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: `seed-${corpus.seed}` }),
+    });
+    const token = CreateAccountReply.parse(await created.json()).adminToken.token;
 
     // Devices push one after the other, in ccusage's directory order.
     let lastSeq = 0;
@@ -63,7 +95,7 @@ describe.each([
           '--ingest',
           ingest.url,
           '--token',
-          ns.adminToken,
+          token,
           '--device',
           devices[index] ?? '',
           '--claude-dir',
@@ -79,7 +111,7 @@ describe.each([
     const checkpoint = viewKeys(ns.names, CURRENT_PROJECTION_VERSION).checkpoint;
     await waitFor(async () => Number(await redis.get(checkpoint)) >= lastSeq, { timeoutMs: 20_000 });
 
-    const response = await fetch(`${gateway.url}/api/usage`, { headers: { authorization: `Bearer ${ns.adminToken}` } });
+    const response = await fetch(`${gateway.url}/api/usage`, { headers: { authorization: `Bearer ${token}` } });
     const server = AccountUsageReply.parse(await response.json()).devices.filter((device) =>
       devices.includes(device.device),
     );
@@ -108,5 +140,17 @@ describe.each([
       totalTokens: totals.totalTokens,
     });
     expect(Math.abs(sum('totalCost') - totals.totalCost)).toBeLessThan(1e-6);
+
+    // Account-wide 5-hour blocks over every device: ccusage's blocks over the union of the directories.
+    const blocks = await fetch(`${gateway.url}/api/stats/blocks`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(blocks.status).toBe(200);
+    const theirBlocks = await execa(await ccusageBinary(), ['claude', 'blocks', '--json', '--offline'], {
+      cwd: root,
+      extendEnv: false,
+      env: { PATH: process.env.PATH ?? '', HOME: root, CLAUDE_CONFIG_DIR: configDirs.join(','), TZ: 'UTC' },
+    });
+    expectSameReport(await blocks.json(), JSON.parse(theirBlocks.stdout));
   });
 });

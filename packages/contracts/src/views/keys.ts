@@ -20,6 +20,13 @@ export interface ViewKeys {
   messages(account: AccountId): string;
   /** The first de-duplication key seen for each (session, message id), where replays pair (hash). */
   replays(account: AccountId): string;
+  /**
+   * Every counted copy of an account, for reports that need the entries themselves (5-hour
+   * blocks): a sorted set of `<device>:<entry id>` by timestamp, and a hash from the same member to
+   * the JSON of the device and the entry.
+   */
+  countedByTime(account: AccountId): string;
+  counted(account: AccountId): string;
   /** One device's totals (hash: the token counts, `entries`, `costUSD`, `lastSeq`, `updatedAt`). */
   deviceUsage(account: AccountId, device: DeviceId): string;
   /**
@@ -44,6 +51,8 @@ export function viewKeys(names: Names, version: number): ViewKeys {
     appliedEntries: (account, device) => `${prefix}applied:${account}:device:${device}`,
     messages: (account) => `${prefix}messages:${account}`,
     replays: (account) => `${prefix}replays:${account}`,
+    countedByTime: (account) => `${prefix}counted-by-time:${account}`,
+    counted: (account) => `${prefix}counted:${account}`,
     deviceUsage: (account, device) => `${prefix}usage:${account}:device:${device}`,
     telemetryUsage: (account, device) => `${prefix}usage:${account}:telemetry:${device}`,
     counterUsage: (account, device) => `${prefix}usage:${account}:counters:${device}`,

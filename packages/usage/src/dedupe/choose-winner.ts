@@ -9,10 +9,13 @@ import { entryTokens } from '../tokens.ts';
  * ccusage's daily report compares the computed costs before `speed`, its blocks report does not. ccsync
  * takes the blocks rule in every report, so that the winner never depends on the pricing table.
  */
-export function chooseWinner(kept: UsageEntry, incoming: UsageEntry): 'kept' | 'incoming' {
+export function chooseWinner(kept: UsageEntry, incoming: UsageEntry, incomingReadFirst = false): 'kept' | 'incoming' {
   if (kept.isSidechain !== incoming.isSidechain) return kept.isSidechain ? 'incoming' : 'kept';
   const keptTotal = entryTokens(kept.usage).totalTokens;
   const incomingTotal = entryTokens(incoming.usage).totalTokens;
   if (incomingTotal !== keptTotal) return incomingTotal > keptTotal ? 'incoming' : 'kept';
+  // On a tie the copy read first stays, unless only the later one has `speed`. Copies reach a
+  // server out of read order, so `incomingReadFirst` says which came first where they were read.
+  if (incomingReadFirst) return kept.speed !== undefined && incoming.speed === undefined ? 'kept' : 'incoming';
   return incoming.speed !== undefined && kept.speed === undefined ? 'incoming' : 'kept';
 }

@@ -11,7 +11,10 @@ import {
 import type { Redis } from '@ccsync/service-kit';
 import { dedupeKeys, type PricingTable } from '@ccsync/usage';
 import type { Result } from 'ioredis';
-import { type KnownMessages, type StoredMessage, settleCopies } from './settle-copies.ts';
+import { type CountedCopy, type KnownMessages, type StoredMessage, settleCopies } from './settle-copies.ts';
+
+/** A counted copy's member in the by-time views: unique per device and entry. */
+const countedMember = ({ device, entry }: CountedCopy) => `${device}:${entry.id}`;
 
 /*
  * Small scripts for the two values that must only move forward, whatever order replicas apply
@@ -130,6 +133,17 @@ export async function projectUsageRecorded(
     if (settlement.replayWrites.size > 0)
       transaction.hset(keys.replays(account), Object.fromEntries(settlement.replayWrites));
     if (fresh.length > 0) transaction.sadd(applied, ...fresh.map((entry) => entry.id));
+    // Counted copies by time, for the reports that need the entries themselves (5-hour blocks).
+    for (const copy of settlement.uncounted) {
+      transaction
+        .zrem(keys.countedByTime(account), countedMember(copy))
+        .hdel(keys.counted(account), countedMember(copy));
+    }
+    for (const copy of settlement.counted) {
+      const member = countedMember(copy);
+      transaction.zadd(keys.countedByTime(account), Date.parse(copy.entry.timestamp), member);
+      transaction.hset(keys.counted(account), member, JSON.stringify(copy));
+    }
     for (const [changed, delta] of settlement.deltas) {
       const usage = totalsKey(account, changed);
       transaction.hincrby(usage, 'entries', delta.entries);

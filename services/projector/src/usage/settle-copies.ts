@@ -8,10 +8,36 @@ import {
   type PricingTable,
 } from '@ccsync/usage';
 
-/** The copy of a message that counts, and the device it came from. */
+/** Where a copy was read: ccusage orders entries, and breaks ties, by this. */
+export interface ReadPosition {
+  readonly device: DeviceId;
+  readonly file?: string;
+  readonly offset?: number;
+}
+
+/**
+ * The copy of a message that counts, the device it came from, and, once a later copy replaced the
+ * first, the first copy's position: like ccusage, a message keeps the place of its first copy.
+ */
 export interface CountedCopy {
   readonly device: DeviceId;
   readonly entry: UsageEntry;
+  readonly first?: ReadPosition;
+}
+
+/** ccusage's read order: device directories, then files by path, then lines. */
+export function comparePositions(a: ReadPosition, b: ReadPosition): number {
+  if (a.device !== b.device) return a.device < b.device ? -1 : 1;
+  const [fileA, fileB] = [a.file ?? '', b.file ?? ''];
+  if (fileA !== fileB) return Buffer.compare(Buffer.from(fileA), Buffer.from(fileB));
+  return (a.offset ?? 0) - (b.offset ?? 0);
+}
+
+/** The position a counted copy is ordered by. */
+export function positionOf(copy: CountedCopy): ReadPosition {
+  if (copy.first !== undefined) return copy.first;
+  const { file, offset } = copy.entry;
+  return { device: copy.device, ...(file === undefined ? {} : { file }), ...(offset === undefined ? {} : { offset }) };
 }
 
 /** A stored de-duplication key: the counted copy, or a pointer to the key that holds it. */
@@ -25,11 +51,14 @@ export interface KnownMessages {
   readonly replays: Map<string, string>;
 }
 
-/** What applying entries changes: keys to write, and each device's totals. */
+/** What applying entries changes: keys to write, each device's totals, and the copies that count. */
 export interface Settlement {
   readonly messageWrites: Map<string, StoredMessage>;
   readonly replayWrites: Map<string, string>;
   readonly deltas: Map<DeviceId, UsageDelta>;
+  /** Copies that now count, and copies that no longer do (replaced by a better one). */
+  readonly counted: CountedCopy[];
+  readonly uncounted: CountedCopy[];
 }
 
 /**
@@ -45,8 +74,15 @@ export function settleCopies(
   entries: readonly UsageEntry[],
   pricing: PricingTable,
 ): Settlement {
-  const settlement: Settlement = { messageWrites: new Map(), replayWrites: new Map(), deltas: new Map() };
+  const settlement: Settlement = {
+    messageWrites: new Map(),
+    replayWrites: new Map(),
+    deltas: new Map(),
+    counted: [],
+    uncounted: [],
+  };
   const count = (copy: CountedCopy, sign: 1 | -1) => {
+    (sign === 1 ? settlement.counted : settlement.uncounted).push(copy);
     const delta: UsageDelta = settlement.deltas.get(copy.device) ?? zeroTotals();
     const tokens = entryTokens(copy.entry.usage);
     delta.entries += sign;
@@ -98,10 +134,15 @@ export function settleCopies(
       continue;
     }
     if (keys.copy !== slot && !known.messages.has(keys.copy)) setMessage(keys.copy, { ref: slot });
-    if (chooseWinner(kept.entry, entry) === 'kept') continue;
+    // Copies reach the server in any order; ccusage's order decides ties and the message's place.
+    const incomingReadFirst = comparePositions(positionOf(incoming), positionOf(kept)) < 0;
+    const first = incomingReadFirst ? positionOf(incoming) : positionOf(kept);
+    const winner = chooseWinner(kept.entry, entry, incomingReadFirst) === 'kept' ? kept : incoming;
+    const counted: CountedCopy = { ...winner, first };
+    if (winner === kept && comparePositions(first, positionOf(kept)) === 0) continue;
     count(kept, -1);
-    count(incoming, 1);
-    setMessage(slot, incoming);
+    count(counted, 1);
+    setMessage(slot, counted);
   }
   return settlement;
 }

@@ -1,0 +1,45 @@
+import { type AccountId, type DeviceId, UsageEntry, type ViewKeys } from '@ccsync/contracts';
+import type { Redis } from '@ccsync/service-kit';
+
+const CHUNK = 10_000;
+
+/**
+ * The copies of an account's messages that count, in ccusage's order for reports: by timestamp,
+ * then as ccusage would have read them, device directory by device directory, file by file, line
+ * by line.
+ */
+export async function readCountedEntries(
+  redis: Redis,
+  keys: ViewKeys,
+  account: AccountId,
+  device?: DeviceId,
+): Promise<UsageEntry[]> {
+  let members = await redis.zrange(keys.countedByTime(account), '0', '-1');
+  if (device !== undefined) members = members.filter((member) => member.startsWith(`${device}:`));
+  type Copy = { device: string; entry: UsageEntry; first?: { device: string; file?: string; offset?: number } };
+  const copies: Copy[] = [];
+  for (let start = 0; start < members.length; start += CHUNK) {
+    const values = await redis.hmget(keys.counted(account), ...members.slice(start, start + CHUNK));
+    for (const value of values) {
+      if (value === null) continue;
+      const copy = JSON.parse(value) as Omit<Copy, 'entry'> & { entry: unknown };
+      const entry = UsageEntry.safeParse(copy.entry);
+      if (entry.success) copies.push({ ...copy, entry: entry.data });
+    }
+  }
+  const order = (copy: { device: string; entry: UsageEntry }) =>
+    [
+      copy.entry.timestamp,
+      copy.device,
+      copy.entry.file ?? '',
+      String(copy.entry.offset ?? 0).padStart(16, '0'),
+    ] as const;
+  copies.sort((a, b) => {
+    const [x, y] = [order(a), order(b)];
+    for (let index = 0; index < x.length; index++) {
+      if (x[index] !== y[index]) return (x[index] as string) < (y[index] as string) ? -1 : 1;
+    }
+    return 0;
+  });
+  return copies.map((copy) => copy.entry);
+}

@@ -1,0 +1,52 @@
+import { CURRENT_PROJECTION_VERSION, DeviceId, ErrorReply, type Names, viewKeys } from '@ccsync/contracts';
+import { assertCanRead, type HttpServer, principalOf, type Redis } from '@ccsync/service-kit';
+import { blocksReport, type PricingTable } from '@ccsync/usage';
+import { z } from 'zod';
+import { readCountedEntries } from './counted-entries.ts';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .transform((value) => value === 'true' || value === '1' || value === '');
+
+export const BlocksQuery = z.object({
+  device: DeviceId.optional(),
+  active: flag.optional(),
+  recent: flag.optional(),
+  tokenLimit: z.union([z.literal('max'), z.coerce.number().int().positive()]).optional(),
+});
+
+export interface StatsDeps {
+  readonly redis: Redis;
+  readonly names: Names;
+  readonly pricing: PricingTable;
+}
+
+/**
+ * Reports shaped like ccusage's `--json`, from the server's view of every device. Blocks are
+ * account-wide by default: the number no single machine can give.
+ */
+export function registerStatsRoutes(app: HttpServer, { redis, names, pricing }: StatsDeps): void {
+  const keys = viewKeys(names, CURRENT_PROJECTION_VERSION);
+  app.get(
+    '/api/stats/blocks',
+    {
+      schema: {
+        querystring: BlocksQuery,
+        response: { 200: z.unknown(), 400: ErrorReply, 401: ErrorReply, 403: ErrorReply },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      assertCanRead(principal);
+      const { device, active, recent, tokenLimit } = request.query;
+      const entries = await readCountedEntries(redis, keys, principal.account, device);
+      return blocksReport(entries, {
+        now: Date.now(),
+        pricing,
+        ...(active === true ? { active } : {}),
+        ...(recent === true ? { recent } : {}),
+        ...(tokenLimit === undefined ? {} : { tokenLimit }),
+      });
+    },
+  );
+}
