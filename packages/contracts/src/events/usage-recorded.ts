@@ -54,6 +54,8 @@ export const UsageEntry = z.object({
    */
   file: z.string().min(1).max(4096).optional(),
   offset: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Which entry of its line this is: absent for the message itself, k + 1 for its k-th advisor iteration. */
+  part: z.number().int().positive().max(1000).optional(),
   /** A cost that Claude Code itself wrote on the line, when it did. */
   costUSD: z.number().nonnegative().optional(),
   usage: UsageTokens,

@@ -137,6 +137,7 @@ export function parseTranscriptLine(line: string, context: TranscriptLineContext
   advisors.iterations.forEach((advisor, k) => {
     entries.push({
       id: `${id}-advisor-${k}`,
+      part: k + 1,
       timestamp,
       messageId: messageId === undefined ? undefined : `${messageId}:advisor:${k}`,
       requestId,

@@ -16,7 +16,11 @@ export async function readCountedEntries(
 ): Promise<UsageEntry[]> {
   let members = await redis.zrange(keys.countedByTime(account), '0', '-1');
   if (device !== undefined) members = members.filter((member) => member.startsWith(`${device}:`));
-  type Copy = { device: string; entry: UsageEntry; first?: { device: string; file?: string; offset?: number } };
+  type Copy = {
+    device: string;
+    entry: UsageEntry;
+    first?: { device: string; file?: string; offset?: number; part?: number };
+  };
   const copies: Copy[] = [];
   for (let start = 0; start < members.length; start += CHUNK) {
     const values = await redis.hmget(keys.counted(account), ...members.slice(start, start + CHUNK));
@@ -27,13 +31,18 @@ export async function readCountedEntries(
       if (entry.success) copies.push({ ...copy, entry: entry.data });
     }
   }
-  const order = (copy: { device: string; entry: UsageEntry }) =>
-    [
-      copy.entry.timestamp,
-      copy.device,
-      copy.entry.file ?? '',
-      String(copy.entry.offset ?? 0).padStart(16, '0'),
+  // A message keeps the read position of its first copy, as in ccusage; an advisor iteration
+  // comes after its line's message.
+  const order = ({ entry, device, first }: Copy) => {
+    const position = first ?? { device, file: entry.file, offset: entry.offset, part: entry.part };
+    return [
+      entry.timestamp,
+      position.device,
+      position.file ?? '',
+      String(position.offset ?? 0).padStart(16, '0'),
+      String(position.part ?? 0).padStart(4, '0'),
     ] as const;
+  };
   copies.sort((a, b) => {
     const [x, y] = [order(a), order(b)];
     for (let index = 0; index < x.length; index++) {

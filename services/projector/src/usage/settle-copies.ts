@@ -13,6 +13,8 @@ export interface ReadPosition {
   readonly device: DeviceId;
   readonly file?: string;
   readonly offset?: number;
+  /** An advisor iteration comes after its line's message. */
+  readonly part?: number;
 }
 
 /**
@@ -30,14 +32,19 @@ export function comparePositions(a: ReadPosition, b: ReadPosition): number {
   if (a.device !== b.device) return a.device < b.device ? -1 : 1;
   const [fileA, fileB] = [a.file ?? '', b.file ?? ''];
   if (fileA !== fileB) return Buffer.compare(Buffer.from(fileA), Buffer.from(fileB));
-  return (a.offset ?? 0) - (b.offset ?? 0);
+  return (a.offset ?? 0) - (b.offset ?? 0) || (a.part ?? 0) - (b.part ?? 0);
 }
 
 /** The position a counted copy is ordered by. */
 export function positionOf(copy: CountedCopy): ReadPosition {
   if (copy.first !== undefined) return copy.first;
-  const { file, offset } = copy.entry;
-  return { device: copy.device, ...(file === undefined ? {} : { file }), ...(offset === undefined ? {} : { offset }) };
+  const { file, offset, part } = copy.entry;
+  return {
+    device: copy.device,
+    ...(file === undefined ? {} : { file }),
+    ...(offset === undefined ? {} : { offset }),
+    ...(part === undefined ? {} : { part }),
+  };
 }
 
 /** A stored de-duplication key: the counted copy, or a pointer to the key that holds it. */
