@@ -266,6 +266,17 @@ describe('two accounts on one server', () => {
   });
 });
 
+describe('reports', () => {
+  it('answer 400 for a timezone or date that is not one, and 401 without a token', async () => {
+    const badZone = await fetch(`${gateway.url}/api/stats/daily?tz=Mars/Olympus`, { headers: auth });
+    expect(badZone.status).toBe(400);
+    expect(((await badZone.json()) as { message: string }).message).toContain('IANA timezone');
+    expect((await fetch(`${gateway.url}/api/stats/daily?since=yesterday`, { headers: auth })).status).toBe(400);
+    expect((await fetch(`${gateway.url}/api/stats/blocks?tokenLimit=-3`, { headers: auth })).status).toBe(400);
+    expect((await fetch(`${gateway.url}/api/stats/daily`)).status).toBe(401);
+  });
+});
+
 describe('authentication', () => {
   it('refuses REST reads without a valid token', async () => {
     expect((await fetch(`${gateway.url}/api/usage/laptop`)).status).toBe(401);

@@ -146,5 +146,23 @@ describe.each([
       env: { PATH: process.env.PATH ?? '', HOME: root, CLAUDE_CONFIG_DIR: configDirs.join(','), TZ: 'UTC' },
     });
     expectSameReport(await blocks.json(), JSON.parse(theirBlocks.stdout));
+
+    // The account-wide daily report, in timezones with DST and with a half-hour offset.
+    for (const timezone of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
+      const daily = await fetch(`${gateway.url}/api/stats/daily?tz=${encodeURIComponent(timezone)}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(daily.status).toBe(200);
+      const theirDaily = await execa(
+        await ccusageBinary(),
+        ['claude', 'daily', '--json', '--offline', '-z', timezone],
+        {
+          cwd: root,
+          extendEnv: false,
+          env: { PATH: process.env.PATH ?? '', HOME: root, CLAUDE_CONFIG_DIR: configDirs.join(',') },
+        },
+      );
+      expectSameReport(await daily.json(), JSON.parse(theirDaily.stdout));
+    }
   });
 });

@@ -4,9 +4,9 @@ import type { Redis } from '@ccsync/service-kit';
 const CHUNK = 10_000;
 
 /**
- * The copies of an account's messages that count, in ccusage's order for reports: by timestamp,
- * then as ccusage would have read them, device directory by device directory, file by file, line
- * by line.
+ * The copies of an account's messages that count, in the order ccusage reads them: device
+ * directory by device directory, file by file, line by line, each message at its first copy's
+ * place. The reports order them further as ccusage does (blocks by time, stably).
  */
 export async function readCountedEntries(
   redis: Redis,
@@ -36,7 +36,6 @@ export async function readCountedEntries(
   const order = ({ entry, device, first }: Copy) => {
     const position = first ?? { device, file: entry.file, offset: entry.offset, part: entry.part };
     return [
-      entry.timestamp,
       position.device,
       position.file ?? '',
       String(position.offset ?? 0).padStart(16, '0'),

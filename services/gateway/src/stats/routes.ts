@@ -1,6 +1,6 @@
 import { CURRENT_PROJECTION_VERSION, DeviceId, ErrorReply, type Names, viewKeys } from '@ccsync/contracts';
 import { assertCanRead, type HttpServer, principalOf, type Redis } from '@ccsync/service-kit';
-import { blocksReport, type PricingTable } from '@ccsync/usage';
+import { blocksReport, dailyReport, type PricingTable } from '@ccsync/usage';
 import { z } from 'zod';
 import { readCountedEntries } from './counted-entries.ts';
 
@@ -15,6 +15,27 @@ export const BlocksQuery = z.object({
   tokenLimit: z.union([z.literal('max'), z.coerce.number().int().positive()]).optional(),
 });
 
+const day = z.string().regex(/^\d{4}-?\d{2}-?\d{2}$/, 'YYYYMMDD or YYYY-MM-DD');
+const timeZone = z.string().refine(
+  (name) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: name });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'an IANA timezone such as Europe/Berlin' },
+);
+
+export const DailyQuery = z.object({
+  /** Days are grouped in this timezone; UTC when omitted (the server has no "local" of the user's). */
+  tz: timeZone.default('UTC'),
+  device: DeviceId.optional(),
+  since: day.optional(),
+  until: day.optional(),
+});
+
 export interface StatsDeps {
   readonly redis: Redis;
   readonly names: Names;
@@ -27,6 +48,28 @@ export interface StatsDeps {
  */
 export function registerStatsRoutes(app: HttpServer, { redis, names, pricing }: StatsDeps): void {
   const keys = viewKeys(names, CURRENT_PROJECTION_VERSION);
+  app.get(
+    '/api/stats/daily',
+    {
+      schema: {
+        querystring: DailyQuery,
+        response: { 200: z.unknown(), 400: ErrorReply, 401: ErrorReply, 403: ErrorReply },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      assertCanRead(principal);
+      const { tz, device, since, until } = request.query;
+      const entries = await readCountedEntries(redis, keys, principal.account, device);
+      return dailyReport(entries, {
+        timezone: tz,
+        pricing,
+        ...(since === undefined ? {} : { since }),
+        ...(until === undefined ? {} : { until }),
+      });
+    },
+  );
+
   app.get(
     '/api/stats/blocks',
     {
