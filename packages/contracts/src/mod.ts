@@ -31,6 +31,7 @@ export { ErrorReply, HealthReply, ReadyReply } from './http/common.ts';
 export {
   AccountUsageReply,
   DeviceHeartbeat,
+  DeviceListReply,
   DeviceUsageParams,
   DeviceUsageReply,
   HeartbeatRequest,

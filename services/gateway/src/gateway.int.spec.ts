@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import {
   AccountUsageReply,
   CreateAccountReply,
+  DeviceListReply,
   DeviceUsage,
   IssuedToken,
   PushUsageReply,
@@ -207,6 +208,30 @@ describe('presence', () => {
     expect(socket.messages.filter((message) => (message as { type: string }).type === 'device_connected')).toHaveLength(
       1,
     );
+  });
+
+  it('lists devices with their totals and whether they are online', async () => {
+    // This file's projector forgets a device 1 s after its heartbeat, so each look beats first.
+    const listed = await waitFor(async () => {
+      const beat = await fetch(`${ingest.url}/v1/heartbeat`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ device: 'listed-online' }),
+      });
+      expect(beat.status).toBe(204);
+      const response = await fetch(`${gateway.url}/api/devices`, { headers: auth });
+      const body = DeviceListReply.parse(await response.json());
+      return body.devices.find((device) => device.device === 'listed-online')?.online ? body : undefined;
+    });
+    expect(listed.devices.find((device) => device.device === 'listed-online')).toMatchObject({
+      online: true,
+      entries: 0,
+      lastHeartbeatAt: expect.any(String),
+    });
+    expect(listed.devices.find((device) => device.device === 'laptop')).toMatchObject({
+      online: false,
+      lastHeartbeatAt: null,
+    });
   });
 });
 

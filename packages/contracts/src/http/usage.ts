@@ -112,3 +112,15 @@ export const SnapshotRequest = z.object({
   report: CcusageDailyReport,
 });
 export type SnapshotRequest = z.infer<typeof SnapshotRequest>;
+
+/** `GET /api/devices` on the gateway: every device of the account, its totals and whether it is online. */
+export const DeviceListReply = z.object({
+  devices: z.array(
+    DeviceUsage.extend({
+      online: z.boolean(),
+      /** The last heartbeat while online; null once it went quiet. */
+      lastHeartbeatAt: z.iso.datetime().nullable(),
+    }),
+  ),
+});
+export type DeviceListReply = z.infer<typeof DeviceListReply>;

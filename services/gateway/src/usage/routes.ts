@@ -1,9 +1,13 @@
 import {
   AccountUsageReply,
   CURRENT_PROJECTION_VERSION,
+  DeviceId,
+  DeviceListReply,
   DeviceUsageParams,
   DeviceUsageReply,
+  deviceUsageFromHash,
   ErrorReply,
+  liveKeys,
   type Names,
   viewKeys,
 } from '@ccsync/contracts';
@@ -12,6 +16,7 @@ import { readAccountUsage, readDeviceUsage } from './read-usage.ts';
 
 export function registerUsageRoutes(app: HttpServer, { redis, names }: { redis: Redis; names: Names }): void {
   const keys = viewKeys(names, CURRENT_PROJECTION_VERSION);
+  const live = liveKeys(names);
 
   app.get(
     '/api/usage',
@@ -20,6 +25,30 @@ export function registerUsageRoutes(app: HttpServer, { redis, names }: { redis: 
       const principal = principalOf(request);
       assertCanRead(principal);
       return readAccountUsage(redis, keys, principal.account);
+    },
+  );
+
+  // The device list with presence: devices with usage, and devices online that have none yet.
+  app.get(
+    '/api/devices',
+    { schema: { response: { 200: DeviceListReply, 401: ErrorReply, 403: ErrorReply } } },
+    async (request) => {
+      const principal = principalOf(request);
+      assertCanRead(principal);
+      const { account } = principal;
+      const { devices } = await readAccountUsage(redis, keys, account);
+      const known = new Set<string>(devices.map((usage) => usage.device));
+      const online = (await redis.smembers(live.online(account))).filter((device) => !known.has(device)).sort();
+      const all = [...devices, ...online.map((device) => deviceUsageFromHash(account, DeviceId.parse(device), {}))];
+      const heartbeats =
+        all.length === 0 ? [] : await redis.mget(...all.map((usage) => live.presence(account, usage.device)));
+      return {
+        devices: all.map((usage, index) => ({
+          ...usage,
+          online: heartbeats[index] !== null && heartbeats[index] !== undefined,
+          lastHeartbeatAt: heartbeats[index] ?? null,
+        })),
+      };
     },
   );
 
