@@ -25,3 +25,4 @@ export type { RunningService } from './run-service.ts';
 export { runService } from './run-service.ts';
 export type { IssueTokenCommand } from './token-store.ts';
 export { TokenStore, tokenIdOf } from './token-store.ts';
+export { readDeviceViews } from './views.ts';

@@ -10,7 +10,7 @@ import {
   sumTotals,
   type ViewKeys,
 } from '@ccsync/contracts';
-import type { Redis } from '@ccsync/service-kit';
+import { type Redis, readDeviceViews } from '@ccsync/service-kit';
 
 /** One device's totals, or undefined when the account has no usage from it. */
 export async function readDeviceUsage(
@@ -19,7 +19,7 @@ export async function readDeviceUsage(
   account: AccountId,
   device: DeviceId,
 ): Promise<DeviceUsage | undefined> {
-  const views = await Promise.all(deviceViewKeys(keys, account, device).map((key) => redis.hgetall(key)));
+  const views = await readDeviceViews(redis, keys, account, device);
   const hash = shownDeviceHash(...views);
   return Object.keys(hash).length === 0 ? undefined : deviceUsageFromHash(account, device, hash);
 }

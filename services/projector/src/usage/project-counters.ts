@@ -2,14 +2,13 @@ import {
   type CounterPoint,
   type DomainEvent,
   deviceUsageFromHash,
-  deviceViewKeys,
   type StreamSeq,
   shownDeviceHash,
   type UsageChanged,
   type ViewKeys,
   zeroTotals,
 } from '@ccsync/contracts';
-import type { Redis } from '@ccsync/service-kit';
+import { type Redis, readDeviceViews } from '@ccsync/service-kit';
 
 /** Another replica changed the same series between our read and our write: read again. */
 const MAX_ATTEMPTS = 50;
@@ -90,7 +89,7 @@ export async function projectCountersObserved(
     if ((await transaction.exec()) === null) continue;
     if (!changed) return [];
 
-    const views = await Promise.all(deviceViewKeys(keys, account, device).map((key) => redis.hgetall(key)));
+    const views = await readDeviceViews(redis, keys, account, device);
     // Counters of a device with transcripts or telemetry events change nothing anyone sees.
     if (Object.keys(views[0] ?? {}).length > 0 || Object.keys(views[1] ?? {}).length > 0) return [];
     return [{ seq, account, device, delta, usage: deviceUsageFromHash(account, device, shownDeviceHash(...views)) }];

@@ -1,13 +1,12 @@
 import {
   type DomainEvent,
   deviceUsageFromHash,
-  deviceViewKeys,
   type StreamSeq,
   shownDeviceHash,
   type UsageChanged,
   type ViewKeys,
 } from '@ccsync/contracts';
-import type { Redis } from '@ccsync/service-kit';
+import { type Redis, readDeviceViews } from '@ccsync/service-kit';
 
 /** Another replica wrote the same snapshot view between our read and our write: read again. */
 const MAX_ATTEMPTS = 50;
@@ -49,7 +48,7 @@ export async function projectUsageSnapshot(
     transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
     if ((await transaction.exec()) === null) continue;
     if (!newer) return [];
-    const views = await Promise.all(deviceViewKeys(keys, account, device).map((view) => redis.hgetall(view)));
+    const views = await readDeviceViews(redis, keys, account, device);
     // A snapshot of a device that sends anything more exact changes nothing anyone sees.
     if (views.slice(0, -1).some((hash) => Object.keys(hash).length > 0)) return [];
     const before = deviceUsageFromHash(account, device, previous);

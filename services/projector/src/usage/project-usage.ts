@@ -2,13 +2,12 @@ import {
   type DeviceId,
   type DomainEvent,
   deviceUsageFromHash,
-  deviceViewKeys,
   type StreamSeq,
   shownDeviceHash,
   type UsageChanged,
   type ViewKeys,
 } from '@ccsync/contracts';
-import type { Redis } from '@ccsync/service-kit';
+import { type Redis, readDeviceViews } from '@ccsync/service-kit';
 import { dedupeKeys, type PricingTable } from '@ccsync/usage';
 import type { Result } from 'ioredis';
 import { type CountedCopy, type KnownMessages, type StoredMessage, settleCopies } from './settle-copies.ts';
@@ -160,7 +159,7 @@ export async function projectUsageRecorded(
 
     const notices: UsageChanged[] = [];
     for (const [changed, delta] of settlement.deltas) {
-      const views = await Promise.all(deviceViewKeys(keys, account, changed).map((key) => redis.hgetall(key)));
+      const views = await readDeviceViews(redis, keys, account, changed);
       // Telemetry of a device that also sends transcripts changes nothing anyone sees.
       if (event.data.source === 'otlp' && Object.keys(views[0] ?? {}).length > 0) continue;
       const usage = deviceUsageFromHash(account, changed as DeviceId, shownDeviceHash(...views));
