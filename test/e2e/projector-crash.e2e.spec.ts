@@ -12,6 +12,8 @@ import {
   waitFor,
   writeTranscriptCorpus,
 } from '@ccsync/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,10 +92,19 @@ describe('a projector killed with SIGKILL while usage streams in', () => {
     const lastSeq = Math.max(
       ...(await Promise.all(pushes)).map((result) => JSON.parse(result.stdout).lastSeq as number),
     );
-    await waitFor(async () => (await applied()) >= lastSeq, {
-      timeoutMs: 60_000,
-      description: 'the projector to catch up',
-    });
+    // Caught up means every event acknowledged: what a killed projector held unacknowledged comes
+    // back only after the ack wait, possibly after later events were applied.
+    const nc = await connect({ servers: ns.natsUrl });
+    const jsm = await jetstreamManager(nc);
+    const consumer = ns.names.projectorConsumer(CURRENT_PROJECTION_VERSION);
+    await waitFor(
+      async () => {
+        const info = await jsm.consumers.info(ns.names.eventStream, consumer);
+        return (await applied()) >= lastSeq && info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { timeoutMs: 120_000, intervalMs: 250, description: 'the projector to apply and acknowledge every event' },
+    );
+    await nc.close();
 
     const response = await fetch(`${gateway.url}/api/usage`, { headers: { authorization: `Bearer ${ns.adminToken}` } });
     const { totals } = AccountUsageReply.parse(await response.json());
