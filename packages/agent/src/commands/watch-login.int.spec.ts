@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Ingest } from '@ccsync/ingest';
 import { useTestNamespace, waitFor } from '@ccsync/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,10 +70,16 @@ describe('ccsync watch', () => {
     );
     await waitFor(async () => (await serverUsage('watcher'))?.entries === 1, { timeoutMs: 15_000 });
 
+    // Within a second of the write, the line is stored in the history (what the agent controls);
+    // the views follow.
+    const jsm = await jetstreamManager(nc);
+    const stored = async () => (await jsm.streams.info(ns.names.eventStream)).state.messages;
+    const before = await stored();
     const written = Date.now();
     await appendFile(transcript, line('w1', 7));
-    await waitFor(async () => (await serverUsage('watcher'))?.entries === 2, { timeoutMs: 5000, intervalMs: 10 });
+    await waitFor(async () => (await stored()) > before, { timeoutMs: 5000, intervalMs: 10 });
     expect(Date.now() - written).toBeLessThan(1000);
+    await waitFor(async () => (await serverUsage('watcher'))?.entries === 2, { timeoutMs: 5000 });
     expect(await serverUsage('watcher')).toMatchObject({ entries: 2, inputTokens: 12 });
 
     expect(await waitFor(() => heartbeats[0])).toMatchObject({ account: 'default', device: 'watcher' });
