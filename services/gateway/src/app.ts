@@ -16,6 +16,7 @@ import {
 } from '@ccsync/service-kit';
 import { loadPricingTable } from '@ccsync/usage';
 import websocket from '@fastify/websocket';
+import { registerAdminRoutes } from './admin/routes.ts';
 import type { GatewayEnv } from './config.ts';
 import { FanOut } from './realtime/fan-out.ts';
 import { registerRealtimeRoutes, startChangeRelay } from './realtime/routes.ts';
@@ -59,6 +60,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   const fanOut = new FanOut();
   const stopRelay = startChangeRelay(fanOut, { nc, names, logger });
   registerUsageRoutes(app, { redis, names });
+  registerAdminRoutes(app, { nc, redis, names });
   registerStatsRoutes(app, { redis, names, pricing: await loadPricingTable(env.CCSYNC_PRICING_FILE) });
   registerRealtimeRoutes(app, fanOut, { nc, names });
   const url = await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });
