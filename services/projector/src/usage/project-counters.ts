@@ -9,9 +9,7 @@ import {
   zeroTotals,
 } from '@ccsync/contracts';
 import { type Redis, readDeviceViews } from '@ccsync/service-kit';
-
-/** Another replica changed the same series between our read and our write: read again. */
-const MAX_ATTEMPTS = 50;
+import { CONFLICT, retryOnConflict } from './optimistic.ts';
 
 const TOKEN_FIELD = {
   input: 'inputTokens',
@@ -42,7 +40,7 @@ export async function projectCountersObserved(
   const usageKey = keys.counterUsage(account, device);
   const { points } = event.data;
 
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+  return retryOnConflict(`UsageCountersObserved ${event.id}`, async () => {
     await redis.watch(seriesKey, applied);
     const cumulative = points.filter((point) => point.cumulative);
     const deltas = points.filter((point) => !point.cumulative);
@@ -86,13 +84,12 @@ export async function projectCountersObserved(
       transaction.sadd(keys.accountDevices(account), device);
     }
     transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
-    if ((await transaction.exec()) === null) continue;
+    if ((await transaction.exec()) === null) return CONFLICT;
     if (!changed) return [];
 
     const views = await readDeviceViews(redis, keys, account, device);
     // Counters of a device with transcripts or telemetry events change nothing anyone sees.
     if (Object.keys(views[0] ?? {}).length > 0 || Object.keys(views[1] ?? {}).length > 0) return [];
     return [{ seq, account, device, delta, usage: deviceUsageFromHash(account, device, shownDeviceHash(...views)) }];
-  }
-  throw new Error(`UsageCountersObserved ${event.id}: gave up after ${MAX_ATTEMPTS} conflicting attempts`);
+  });
 }

@@ -7,9 +7,7 @@ import {
   type ViewKeys,
 } from '@ccsync/contracts';
 import { type Redis, readDeviceViews } from '@ccsync/service-kit';
-
-/** Another replica wrote the same snapshot view between our read and our write: read again. */
-const MAX_ATTEMPTS = 50;
+import { CONFLICT, retryOnConflict } from './optimistic.ts';
 
 /**
  * Replaces the device's snapshot view with the totals of its latest ccusage report. A snapshot is
@@ -26,7 +24,7 @@ export async function projectUsageSnapshot(
   if (device === undefined) throw new Error(`UsageSnapshotRecorded ${event.id} has no device`);
   const key = keys.snapshotUsage(account, device);
   const { totals } = event.data.report;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+  return retryOnConflict(`UsageSnapshotRecorded ${event.id}`, async () => {
     await redis.watch(key);
     const previous = await redis.hgetall(key);
     const newer = Number(previous.lastSeq ?? 0) < seq;
@@ -46,7 +44,7 @@ export async function projectUsageSnapshot(
       transaction.sadd(keys.accountDevices(account), device);
     }
     transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
-    if ((await transaction.exec()) === null) continue;
+    if ((await transaction.exec()) === null) return CONFLICT;
     if (!newer) return [];
     const views = await readDeviceViews(redis, keys, account, device);
     // A snapshot of a device that sends anything more exact changes nothing anyone sees.
@@ -63,6 +61,5 @@ export async function projectUsageSnapshot(
       totalCost: usage.totalCost - before.totalCost,
     };
     return [{ seq, account, device, delta, usage }];
-  }
-  throw new Error(`UsageSnapshotRecorded ${event.id}: gave up after ${MAX_ATTEMPTS} conflicting attempts`);
+  });
 }

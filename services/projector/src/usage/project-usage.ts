@@ -10,6 +10,7 @@ import {
 import { type Redis, readDeviceViews } from '@ccsync/service-kit';
 import { dedupeKeys, type PricingTable } from '@ccsync/usage';
 import type { Result } from 'ioredis';
+import { CONFLICT, retryOnConflict } from './optimistic.ts';
 import { type CountedCopy, type KnownMessages, type StoredMessage, settleCopies } from './settle-copies.ts';
 
 /** A counted copy's member in the by-time views: unique per device and entry. */
@@ -43,9 +44,6 @@ export function defineProjectionCommands(redis: Redis): void {
   redis.defineCommand('ccsyncAdvanceCheckpoint', { numberOfKeys: 1, lua: ADVANCE_CHECKPOINT });
   redis.defineCommand('ccsyncAdvanceDevice', { numberOfKeys: 1, lua: ADVANCE_DEVICE });
 }
-
-/** Another replica changed the same messages between our read and our write: read again. */
-const MAX_ATTEMPTS = 50;
 
 const parseStored = (json: string | null): StoredMessage | undefined =>
   json === null ? undefined : (JSON.parse(json) as StoredMessage);
@@ -116,7 +114,7 @@ export async function projectUsageRecorded(
   // Telemetry is kept in views of its own; which one a device shows is decided when reading.
   const totalsKey = event.data.source === 'otlp' ? keys.telemetryUsage : keys.deviceUsage;
 
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+  return retryOnConflict(`UsageRecorded ${event.id}`, async () => {
     await redis.watch(keys.messages(account), keys.replays(account), applied);
     const flags = await redis.smismember(applied, ...event.data.entries.map((entry) => entry.id));
     const fresh = event.data.entries.filter((_, index) => flags[index] === 0);
@@ -155,7 +153,7 @@ export async function projectUsageRecorded(
       transaction.sadd(keys.accountDevices(account), changed);
     }
     transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
-    if ((await transaction.exec()) === null) continue;
+    if ((await transaction.exec()) === null) return CONFLICT;
 
     const notices: UsageChanged[] = [];
     for (const [changed, delta] of settlement.deltas) {
@@ -166,6 +164,5 @@ export async function projectUsageRecorded(
       notices.push({ seq, account, device: changed, delta, usage });
     }
     return notices;
-  }
-  throw new Error(`UsageRecorded ${event.id}: gave up after ${MAX_ATTEMPTS} conflicting attempts`);
+  });
 }
