@@ -9,12 +9,14 @@ import { FULL_CORPUS, QUICK_CORPUS } from './corpus.ts';
 import { FULL_INGEST, ingestBenchmarks, QUICK_INGEST } from './ingest.ts';
 import { describeMachine } from './machine.ts';
 import type { BenchmarkResult } from './measure.ts';
+import { FULL_PROJECTOR, projectorBenchmarks, QUICK_PROJECTOR } from './projector.ts';
 
 const quick = process.argv.includes('--quick');
 const started = Date.now();
 const results: BenchmarkResult[] = [];
 results.push(await agentBenchmarks(quick ? QUICK_CORPUS : FULL_CORPUS, quick ? 1 : 3));
 results.push(await ingestBenchmarks(quick ? QUICK_INGEST : FULL_INGEST));
+results.push(await projectorBenchmarks(quick ? QUICK_PROJECTOR : FULL_PROJECTOR));
 
 const machine = await describeMachine();
 const lines = [

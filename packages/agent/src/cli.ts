@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import type { AdminFlags } from './commands/admin.ts';
 import type { BlocksReportFlags, DailyReportFlags } from './commands/report.ts';
 import { AgentError, ExitCode } from './errors.ts';
 import { printError } from './output.ts';
@@ -76,6 +77,24 @@ withCommonFlags(report.command('blocks').description('5-hour blocks, the same re
     if (flags.local !== true) throw new AgentError(ExitCode.Usage, 'Only --local reports exist so far');
     await (await import('./commands/report.ts')).runBlocksReport(await resolveSettings(flags), flags);
   });
+
+/** The flags of the operator's commands, which talk to the gateway with the server's admin token. */
+function withAdminFlags(command: Command): Command {
+  return command
+    .addOption(new Option('--gateway <url>', 'gateway URL').env('CCSYNC_GATEWAY_URL').default('http://127.0.0.1:3000'))
+    .addOption(new Option('--token <token>', 'the server’s admin token').env('CCSYNC_ADMIN_TOKEN'))
+    .option('--json', 'print JSON for scripts');
+}
+
+const admin = program.command('admin').description('operate the server: projection versions and rebuilds');
+withAdminFlags(admin.command('projections').description('each projection version’s state, lag and apply rate')).action(
+  async (flags: AdminFlags) => (await import('./commands/admin.ts')).runProjections(flags),
+);
+withAdminFlags(
+  admin.command('rebuild').description('rebuild the views from the whole history; reads switch when it has caught up'),
+)
+  .option('--wait', 'follow the rebuild until reads have switched')
+  .action(async (flags: AdminFlags) => (await import('./commands/admin.ts')).runRebuild(flags));
 
 try {
   await program.parseAsync();

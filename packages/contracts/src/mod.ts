@@ -29,6 +29,18 @@ export {
 export { CcusageDailyReport, UsageSnapshotRecordedV1 } from './events/usage-snapshot-recorded.ts';
 export { ErrorReply, HealthReply, ReadyReply } from './http/common.ts';
 export {
+  DEFAULT_METRIC_TTL_SECONDS,
+  LiveMetric,
+  LiveMetricChanged,
+  LiveMetricsReply,
+  MAX_METRIC_TTL_SECONDS,
+  MetricKey,
+  MetricKeyParams,
+  metricsChangedSubject,
+  SetMetricRequest,
+} from './http/live-metrics.ts';
+export { ProjectionStatus, ProjectionsReply, RebuildReply } from './http/projections.ts';
+export {
   AccountUsageReply,
   DeviceHeartbeat,
   DeviceListReply,
@@ -48,8 +60,18 @@ export {
 export { AccountId, DEFAULT_ACCOUNT, DeviceId, EventId, Namespace, StreamSeq } from './ids.ts';
 export type { Names } from './names.ts';
 export { namesFor } from './names.ts';
-export type { LiveKeys, ViewKeys } from './views/keys.ts';
-export { CURRENT_PROJECTION_VERSION, deviceViewKeys, liveKeys, viewKeys } from './views/keys.ts';
+export type { LiveKeys, SummaryKind, ViewKeys } from './views/keys.ts';
+export { BUCKET_MS, deviceViewKeys, liveKeys, viewKeys } from './views/keys.ts';
+export type { LiveMetricKeys } from './views/live-metrics-keys.ts';
+export { liveMetricKeys } from './views/live-metrics-keys.ts';
+export type { ProjectionRegistryKeys } from './views/projections.ts';
+export {
+  PROJECTION_LAYOUT,
+  ProjectionState,
+  ProjectionVersion,
+  projectionRegistryKeys,
+  projectorConsumerVersion,
+} from './views/projections.ts';
 export {
   DeviceUsage,
   deviceUsageFromHash,

@@ -28,6 +28,8 @@ export interface Names {
   readonly ingestUsageRequests: string;
   /** The durable pull consumer of one projection version. */
   projectorConsumer(version: number): string;
+  /** Core NATS notices that the projection registry changed (a rebuild requested, reads switched). */
+  readonly projectionsChangedSubject: string;
   /** The NATS KV bucket of accounts and token hashes: state that must survive Redis. */
   readonly authBucket: string;
   /** The prefix of every Redis key of this namespace. */
@@ -49,6 +51,7 @@ export function namesFor(namespace: Namespace): Names {
     allPresenceSubjects: `${namespace}.presence.*`,
     ingestUsageRequests: `${namespace}.ingest.usage`,
     projectorConsumer: (version) => `${namespace}_projector_v${version}`,
+    projectionsChangedSubject: `${namespace}.projections.changed`,
     authBucket: `${namespace}_auth`,
     redisPrefix: `${namespace}:`,
   };

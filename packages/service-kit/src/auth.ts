@@ -66,6 +66,11 @@ export function assertAdmin(principal: Principal): void {
   if (principal.scope !== 'admin') throw new Errors.Forbidden('manage the account');
 }
 
+/** What spans every account (creating accounts, rebuilding the views): the server's own admin token only. */
+export function assertOperator(principal: Principal, action: string): void {
+  if (principal.bootstrap !== true) throw new Errors.Forbidden(action);
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | undefined;
@@ -116,6 +121,11 @@ export function principalOf(request: FastifyRequest): Principal {
 /** Reading an account's views: admins and viewers. Device tokens only push. */
 export function assertCanRead(principal: Principal): void {
   if (principal.scope !== 'admin' && principal.scope !== 'viewer') throw new Errors.Forbidden('read usage');
+}
+
+/** Setting and deleting live metrics: admins, and devices reporting their own (never viewers). */
+export function assertCanWriteMetrics(principal: Principal): void {
+  if (principal.scope !== 'admin' && principal.scope !== 'device') throw new Errors.Forbidden('set live metrics');
 }
 
 /**

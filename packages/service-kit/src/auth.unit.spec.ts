@@ -1,6 +1,12 @@
 import { AccountId, DeviceId } from '@ccsync/contracts';
 import { describe, expect, it } from 'vitest';
-import { adminTokenAuthenticator, assertCanRead, deviceForPush, type Principal } from './auth.ts';
+import {
+  adminTokenAuthenticator,
+  assertCanRead,
+  assertCanWriteMetrics,
+  deviceForPush,
+  type Principal,
+} from './auth.ts';
 
 const account = AccountId.parse('acme');
 const laptop = DeviceId.parse('laptop');
@@ -40,6 +46,15 @@ describe('who may read', () => {
     expect(codeOf(() => assertCanRead(admin))).toBe('allowed');
     expect(codeOf(() => assertCanRead(viewer))).toBe('allowed');
     expect(codeOf(() => assertCanRead(device))).toBe('CCSYNC_FORBIDDEN');
+  });
+});
+
+describe('who may set live metrics', () => {
+  it('lets admins and device tokens set them, and not viewers or the metrics token', () => {
+    expect(codeOf(() => assertCanWriteMetrics(admin))).toBe('allowed');
+    expect(codeOf(() => assertCanWriteMetrics(device))).toBe('allowed');
+    expect(codeOf(() => assertCanWriteMetrics(viewer))).toBe('CCSYNC_FORBIDDEN');
+    expect(codeOf(() => assertCanWriteMetrics({ account, scope: 'metrics' }))).toBe('CCSYNC_FORBIDDEN');
   });
 });
 

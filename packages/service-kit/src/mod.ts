@@ -5,6 +5,8 @@ export {
   adminTokenAuthenticator,
   assertAdmin,
   assertCanRead,
+  assertCanWriteMetrics,
+  assertOperator,
   deviceForPush,
   hashToken,
   principalOf,
@@ -20,6 +22,7 @@ export { createLogger, redactUrl } from './logger.ts';
 export { Counter, createMetrics, Gauge, Histogram } from './metrics.ts';
 export type { EventStreamOptions, NatsConnection } from './nats.ts';
 export { connectNats, ensureEventStream, natsIsUp } from './nats.ts';
+export { highestConsumerVersion, ProjectionRegistry } from './projections.ts';
 export { connectRedis, Redis, redisIsUp, waitForRedis } from './redis.ts';
 export type { RunningService } from './run-service.ts';
 export { runService } from './run-service.ts';

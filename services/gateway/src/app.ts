@@ -8,6 +8,7 @@ import {
   createMetrics,
   type Logger,
   natsIsUp,
+  ProjectionRegistry,
   type RunningService,
   redisIsUp,
   resolveAdminToken,
@@ -18,6 +19,7 @@ import { loadPricingTable } from '@ccsync/usage';
 import websocket from '@fastify/websocket';
 import { registerAdminRoutes } from './admin/routes.ts';
 import type { GatewayEnv } from './config.ts';
+import { registerLiveMetricRoutes } from './live-metrics/routes.ts';
 import { FanOut } from './realtime/fan-out.ts';
 import { registerRealtimeRoutes, startChangeRelay } from './realtime/routes.ts';
 import { registerStatsRoutes } from './stats/routes.ts';
@@ -59,9 +61,11 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   await app.register(websocket, { options: { maxPayload: env.GATEWAY_WS_MAX_MESSAGE_BYTES } });
   const fanOut = new FanOut();
   const stopRelay = startChangeRelay(fanOut, { nc, names, logger });
-  registerUsageRoutes(app, { redis, names });
-  registerAdminRoutes(app, { nc, redis, names });
-  registerStatsRoutes(app, { redis, names, pricing: await loadPricingTable(env.CCSYNC_PRICING_FILE) });
+  const registry = new ProjectionRegistry(redis, names);
+  registerUsageRoutes(app, { redis, names, registry });
+  registerAdminRoutes(app, { nc, redis, names, registry });
+  registerStatsRoutes(app, { redis, registry, pricing: await loadPricingTable(env.CCSYNC_PRICING_FILE) });
+  registerLiveMetricRoutes(app, { redis, nc, names });
   registerRealtimeRoutes(app, fanOut, { nc, names });
   const url = await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });
 

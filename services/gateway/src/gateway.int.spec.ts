@@ -291,36 +291,6 @@ describe('two accounts on one server', () => {
   });
 });
 
-describe('GET /api/admin/projections', () => {
-  it('shows the projection caught up with the stream, for admins only', async () => {
-    const state = await waitFor(async () => {
-      const response = await fetch(`${gateway.url}/api/admin/projections`, { headers: auth });
-      expect(response.status).toBe(200);
-      const body = (await response.json()) as {
-        projections: { lagEvents: number; acknowledgedThrough: number; checkpoint: number | null }[];
-        stream: { lastSeq: number };
-      };
-      return body.projections[0]?.lagEvents === 0 ? body : undefined;
-    });
-    expect(state.projections[0]).toMatchObject({ version: 1, active: true, lagSeconds: 0 });
-    expect(state.projections[0]?.acknowledgedThrough).toBe(state.stream.lastSeq);
-    expect(state.projections[0]?.checkpoint).toBe(state.stream.lastSeq);
-    const viewer = IssuedToken.parse(
-      await (
-        await fetch(`${ingest.url}/v1/tokens`, {
-          method: 'POST',
-          headers: { ...auth, 'content-type': 'application/json' },
-          body: JSON.stringify({ scope: 'viewer' }),
-        })
-      ).json(),
-    );
-    const refused = await fetch(`${gateway.url}/api/admin/projections`, {
-      headers: { authorization: `Bearer ${viewer.token}` },
-    });
-    expect(refused.status).toBe(403);
-  });
-});
-
 describe('reports', () => {
   it('answer 400 for a timezone or date that is not one, and 401 without a token', async () => {
     const badZone = await fetch(`${gateway.url}/api/stats/daily?tz=Mars/Olympus`, { headers: auth });

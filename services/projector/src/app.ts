@@ -8,6 +8,7 @@ import {
   ensureEventStream,
   type Logger,
   natsIsUp,
+  ProjectionRegistry,
   type RunningService,
   redisIsUp,
   resolveAdminToken,
@@ -16,8 +17,8 @@ import {
 import { loadPricingTable } from '@ccsync/usage';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { ProjectorEnv } from './config.ts';
-import { startProjectionConsumer } from './consumer.ts';
 import { trackPresence } from './presence/track-presence.ts';
+import { startSupervisor } from './supervisor.ts';
 import { defineProjectionCommands } from './usage/project-usage.ts';
 
 export interface Projector extends RunningService {
@@ -39,7 +40,7 @@ export async function startProjector(env: ProjectorEnv, logger: Logger): Promise
     duplicateWindowSeconds: env.CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS,
   });
   const pricing = await loadPricingTable(env.CCSYNC_PRICING_FILE);
-  const consumer = await startProjectionConsumer({
+  const supervisor = startSupervisor({
     nc,
     jsm,
     redis,
@@ -47,6 +48,7 @@ export async function startProjector(env: ProjectorEnv, logger: Logger): Promise
     logger,
     batchSize: env.PROJECTOR_BATCH_SIZE,
     pricing,
+    registry: new ProjectionRegistry(redis, names),
   });
 
   const metrics = createMetrics('projector');
@@ -68,26 +70,13 @@ export async function startProjector(env: ProjectorEnv, logger: Logger): Promise
   });
   const url = await app.listen({ host: env.HOST, port: env.PROJECTOR_PORT });
 
-  let closing = false;
-  // The consume loop ends only when stopped; if it ever ends otherwise, exit so an orchestrator
-  // restarts the projector instead of leaving it alive and idle.
-  void consumer.done.then(
-    () => closing || fail(new Error('the event consumer stopped')),
-    (error: unknown) => closing || fail(error),
-  );
-  function fail(error: unknown): void {
-    logger.fatal({ err: error }, 'projection stopped unexpectedly');
-    process.exit(1);
-  }
-
   return {
     url,
     async close() {
-      closing = true;
       stopPresence();
       await app.close();
-      // Stop pulling, let the event in hand finish and ack, then drain what is left to flush.
-      await consumer.stop();
+      // Stop pulling, let the batch in hand finish and ack, then drain what is left to flush.
+      await supervisor.stop();
       await nc.drain();
       await redis.quit();
     },

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { AccountUsageReply, CreateAccountReply, CURRENT_PROJECTION_VERSION, viewKeys } from '@ccsync/contracts';
+import { AccountUsageReply, CreateAccountReply } from '@ccsync/contracts';
 import type { Gateway } from '@ccsync/gateway';
 import type { Ingest } from '@ccsync/ingest';
-import { Redis } from '@ccsync/service-kit';
+import { ProjectionRegistry, Redis } from '@ccsync/service-kit';
 import {
   ccusageBinary,
   generateTranscriptCorpus,
@@ -102,8 +102,8 @@ describe.each([
       );
       lastSeq = Math.max(lastSeq, JSON.parse(push.stdout).lastSeq ?? 0);
     }
-    const checkpoint = viewKeys(ns.names, CURRENT_PROJECTION_VERSION).checkpoint;
-    await waitFor(async () => Number(await redis.get(checkpoint)) >= lastSeq, { timeoutMs: 20_000 });
+    const registry = new ProjectionRegistry(redis, ns.names);
+    await waitFor(async () => (await registry.activeCheckpoint()) >= lastSeq, { timeoutMs: 20_000 });
 
     const response = await fetch(`${gateway.url}/api/usage`, { headers: { authorization: `Bearer ${token}` } });
     const server = AccountUsageReply.parse(await response.json()).devices.filter((device) =>

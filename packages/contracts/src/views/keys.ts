@@ -14,8 +14,8 @@ export interface ViewKeys {
    */
   appliedEntries(account: AccountId, device: DeviceId): string;
   /**
-   * The copy of each message that counts, by its de-duplication key (hash: key to JSON of the
-   * device and the entry, or to `{"ref":key}` when a sidechain replay joined another key).
+   * Each message's de-duplication key (hash): to `{"at":member}`, the counted copy's member in
+   * `counted`, or to `{"ref":key}` when a sidechain replay joined another key.
    */
   messages(account: AccountId): string;
   /** The first de-duplication key seen for each (session, message id), where replays pair (hash). */
@@ -42,7 +42,27 @@ export interface ViewKeys {
   counterSeries(account: AccountId, device: DeviceId): string;
   /** The devices of an account that have usage (set). */
   accountDevices(account: AccountId): string;
+  /**
+   * Usage in quarter hours, which any IANA timezone's days, weeks and months are made of (some
+   * zones are 30 or 45 minutes off the hour): the sorted set of bucket start times in ms, and one
+   * hash per bucket from the JSON of `[device, model, project, field]` to its total.
+   */
+  bucketIndex(account: AccountId): string;
+  bucket(account: AccountId, startMs: number): string;
+  /**
+   * Totals per session and per model (hash: the token counts, `entries`, `costUSD`), and their
+   * index by last-seen time in ms (sorted set).
+   */
+  summary(kind: SummaryKind, account: AccountId, id: string): string;
+  summaryIndex(kind: SummaryKind, account: AccountId): string;
+  /** Events applied in one wall-clock second (counter, expires), for the apply rate. */
+  appliedInSecond(epochSecond: number): string;
 }
+
+export type SummaryKind = 'session' | 'model';
+
+/** A bucket's length: a quarter hour, the smallest offset step of any timezone. */
+export const BUCKET_MS = 15 * 60 * 1000;
 
 export function viewKeys(names: Names, version: number): ViewKeys {
   const prefix = `${names.redisPrefix}v${version}:`;
@@ -59,11 +79,13 @@ export function viewKeys(names: Names, version: number): ViewKeys {
     snapshotUsage: (account, device) => `${prefix}usage:${account}:snapshot:${device}`,
     counterSeries: (account, device) => `${prefix}counters:${account}:device:${device}`,
     accountDevices: (account) => `${prefix}devices:${account}`,
+    bucketIndex: (account) => `${prefix}buckets:${account}`,
+    bucket: (account, startMs) => `${prefix}bucket:${account}:${startMs}`,
+    summary: (kind, account, id) => `${prefix}${kind}:${account}:${id}`,
+    summaryIndex: (kind, account) => `${prefix}${kind}s:${account}`,
+    appliedInSecond: (epochSecond) => `${prefix}applied-in:${epochSecond}`,
   };
 }
-
-/** The projection version that reads are served from until rebuilds land. */
-export const CURRENT_PROJECTION_VERSION = 1;
 
 /** A device's views in the order they are preferred, for `shownDeviceHash`. */
 export function deviceViewKeys(keys: ViewKeys, account: AccountId, device: DeviceId): readonly string[] {

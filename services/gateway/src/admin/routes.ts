@@ -1,66 +1,90 @@
-import { CURRENT_PROJECTION_VERSION, ErrorReply, type Names, viewKeys } from '@ccsync/contracts';
-import { assertAdmin, type HttpServer, type NatsConnection, principalOf, type Redis } from '@ccsync/service-kit';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { z } from 'zod';
+import { ErrorReply, type Names, ProjectionsReply, RebuildReply, viewKeys } from '@ccsync/contracts';
+import {
+  assertOperator,
+  type HttpServer,
+  type NatsConnection,
+  type ProjectionRegistry,
+  principalOf,
+  type Redis,
+} from '@ccsync/service-kit';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 
-export const ProjectionsReply = z.object({
-  projections: z.array(
-    z.object({
-      version: z.number().int(),
-      active: z.boolean(),
-      /** The highest stream sequence applied to the views. */
-      checkpoint: z.number().int().nullable(),
-      /** Every event up to here is applied and acknowledged. */
-      acknowledgedThrough: z.number().int(),
-      /** Events in the stream not yet applied and acknowledged. */
-      lagEvents: z.number().int(),
-      /** How long the oldest of those has waited; 0 when caught up. */
-      lagSeconds: z.number(),
-    }),
-  ),
-  stream: z.object({ events: z.number().int(), lastSeq: z.number().int() }),
-});
+/** The rate is averaged over this many whole seconds before now. */
+const RATE_WINDOW_SECONDS = 10;
+
+interface AdminDeps {
+  readonly nc: NatsConnection;
+  readonly redis: Redis;
+  readonly names: Names;
+  readonly registry: ProjectionRegistry;
+}
 
 /**
- * `GET /api/admin/projections` (admin): each projection version's state, from its durable
- * consumer and its checkpoint, so an operator sees whether the views are caught up.
+ * The projection versions, for operators (the server's admin token: they span every account):
+ * - `GET /api/admin/projections`: each version's state, checkpoint, lag and apply rate;
+ * - `POST /api/admin/projections/rebuild`: builds a new version from the whole history beside the
+ *   active one; reads switch to it when it has caught up.
  */
-export function registerAdminRoutes(
-  app: HttpServer,
-  { nc, redis, names }: { nc: NatsConnection; redis: Redis; names: Names },
-) {
+export function registerAdminRoutes(app: HttpServer, { nc, redis, names, registry }: AdminDeps) {
+  let manager: JetStreamManager | undefined;
+  const jsm = async () => {
+    manager ??= await jetstreamManager(nc);
+    return manager;
+  };
+
   app.get(
     '/api/admin/projections',
     { schema: { response: { 200: ProjectionsReply, 401: ErrorReply, 403: ErrorReply } } },
     async (request) => {
-      assertAdmin(principalOf(request));
-      const jsm = await jetstreamManager(nc);
-      const stream = await jsm.streams.info(names.eventStream);
-      const version = CURRENT_PROJECTION_VERSION;
-      const consumer = await jsm.consumers.info(names.eventStream, names.projectorConsumer(version));
-      const checkpoint = await redis.get(viewKeys(names, version).checkpoint);
-      const acknowledgedThrough = consumer.ack_floor.stream_seq;
-      const lagEvents = Math.max(stream.state.last_seq - acknowledgedThrough, 0);
-      let lagSeconds = 0;
-      if (lagEvents > 0) {
-        const oldest = await jsm.streams
-          .getMessage(names.eventStream, { seq: acknowledgedThrough + 1 })
-          .catch(() => null);
-        if (oldest !== null) lagSeconds = Math.max((Date.now() - Date.parse(oldest.timestamp)) / 1000, 0);
-      }
-      return {
-        projections: [
-          {
-            version,
-            active: true,
-            checkpoint: checkpoint === null ? null : Number(checkpoint),
+      assertOperator(principalOf(request), 'see the projections of every account');
+      const streams = await jsm();
+      const stream = await streams.streams.info(names.eventStream);
+      const lastSeq = stream.state.last_seq;
+      const projections = await Promise.all(
+        (await registry.list()).map(async (entry) => {
+          const keys = viewKeys(names, entry.version);
+          const consumer = await streams.consumers
+            .info(names.eventStream, names.projectorConsumer(entry.version))
+            .catch(() => undefined);
+          const acknowledgedThrough = consumer?.ack_floor.stream_seq ?? 0;
+          const lagEvents = Math.max(lastSeq - acknowledgedThrough, 0);
+          let lagSeconds = 0;
+          if (lagEvents > 0) {
+            const oldest = await streams.streams
+              .getMessage(names.eventStream, { seq: acknowledgedThrough + 1 })
+              .catch(() => null);
+            if (oldest !== null) lagSeconds = Math.max((Date.now() - Date.parse(oldest.timestamp)) / 1000, 0);
+          }
+          const now = Math.floor(Date.now() / 1000);
+          const seconds = Array.from({ length: RATE_WINDOW_SECONDS }, (_, index) =>
+            keys.appliedInSecond(now - 1 - index),
+          );
+          const [checkpoint, ...counts] = await redis.mget(keys.checkpoint, ...seconds);
+          const applied = counts.reduce((sum, count) => sum + Number(count ?? 0), 0);
+          return {
+            ...entry,
+            checkpoint: checkpoint === null || checkpoint === undefined ? null : Number(checkpoint),
             acknowledgedThrough,
             lagEvents,
             lagSeconds,
-          },
-        ],
-        stream: { events: stream.state.messages, lastSeq: stream.state.last_seq },
-      };
+            eventsPerSecond: applied / RATE_WINDOW_SECONDS,
+          };
+        }),
+      );
+      return { projections, stream: { events: stream.state.messages, lastSeq } };
+    },
+  );
+
+  app.post(
+    '/api/admin/projections/rebuild',
+    { schema: { response: { 202: RebuildReply, 401: ErrorReply, 403: ErrorReply } } },
+    async (request, reply) => {
+      assertOperator(principalOf(request), 'rebuild the projections of every account');
+      const rebuild = await registry.requestRebuild(await jsm(), 'requested through the API');
+      // Projectors also look every second; the notice makes them start now.
+      nc.publish(names.projectionsChangedSubject, '');
+      request.log.info({ version: rebuild.version, created: rebuild.created }, 'projection rebuild requested');
+      return reply.code(202).send(rebuild);
     },
   );
 }

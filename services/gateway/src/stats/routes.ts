@@ -1,5 +1,5 @@
-import { CURRENT_PROJECTION_VERSION, DeviceId, ErrorReply, type Names, viewKeys } from '@ccsync/contracts';
-import { assertCanRead, type HttpServer, principalOf, type Redis } from '@ccsync/service-kit';
+import { DeviceId, ErrorReply } from '@ccsync/contracts';
+import { assertCanRead, type HttpServer, type ProjectionRegistry, principalOf, type Redis } from '@ccsync/service-kit';
 import { blocksReport, dailyReport, type PricingTable } from '@ccsync/usage';
 import { z } from 'zod';
 import { readCountedEntries } from './counted-entries.ts';
@@ -38,7 +38,7 @@ export const DailyQuery = z.object({
 
 export interface StatsDeps {
   readonly redis: Redis;
-  readonly names: Names;
+  readonly registry: ProjectionRegistry;
   readonly pricing: PricingTable;
 }
 
@@ -46,8 +46,7 @@ export interface StatsDeps {
  * Reports shaped like ccusage's `--json`, from the server's view of every device. Blocks are
  * account-wide by default: the number no single machine can give.
  */
-export function registerStatsRoutes(app: HttpServer, { redis, names, pricing }: StatsDeps): void {
-  const keys = viewKeys(names, CURRENT_PROJECTION_VERSION);
+export function registerStatsRoutes(app: HttpServer, { redis, registry, pricing }: StatsDeps): void {
   app.get(
     '/api/stats/daily',
     {
@@ -60,7 +59,7 @@ export function registerStatsRoutes(app: HttpServer, { redis, names, pricing }: 
       const principal = principalOf(request);
       assertCanRead(principal);
       const { tz, device, since, until } = request.query;
-      const entries = await readCountedEntries(redis, keys, principal.account, device);
+      const entries = await readCountedEntries(redis, await registry.activeKeys(), principal.account, device);
       return dailyReport(entries, {
         timezone: tz,
         pricing,
@@ -82,7 +81,7 @@ export function registerStatsRoutes(app: HttpServer, { redis, names, pricing }: 
       const principal = principalOf(request);
       assertCanRead(principal);
       const { device, active, recent, tokenLimit } = request.query;
-      const entries = await readCountedEntries(redis, keys, principal.account, device);
+      const entries = await readCountedEntries(redis, await registry.activeKeys(), principal.account, device);
       return blocksReport(entries, {
         now: Date.now(),
         pricing,

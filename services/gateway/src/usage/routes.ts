@@ -1,6 +1,5 @@
 import {
   AccountUsageReply,
-  CURRENT_PROJECTION_VERSION,
   DeviceId,
   DeviceListReply,
   DeviceUsageParams,
@@ -9,13 +8,21 @@ import {
   ErrorReply,
   liveKeys,
   type Names,
-  viewKeys,
 } from '@ccsync/contracts';
-import { assertCanRead, Errors, type HttpServer, principalOf, type Redis } from '@ccsync/service-kit';
+import {
+  assertCanRead,
+  Errors,
+  type HttpServer,
+  type ProjectionRegistry,
+  principalOf,
+  type Redis,
+} from '@ccsync/service-kit';
 import { readAccountUsage, readDeviceUsage } from './read-usage.ts';
 
-export function registerUsageRoutes(app: HttpServer, { redis, names }: { redis: Redis; names: Names }): void {
-  const keys = viewKeys(names, CURRENT_PROJECTION_VERSION);
+export function registerUsageRoutes(
+  app: HttpServer,
+  { redis, names, registry }: { redis: Redis; names: Names; registry: ProjectionRegistry },
+): void {
   const live = liveKeys(names);
 
   app.get(
@@ -24,7 +31,7 @@ export function registerUsageRoutes(app: HttpServer, { redis, names }: { redis: 
     async (request) => {
       const principal = principalOf(request);
       assertCanRead(principal);
-      return readAccountUsage(redis, keys, principal.account);
+      return readAccountUsage(redis, await registry.activeKeys(), principal.account);
     },
   );
 
@@ -36,7 +43,7 @@ export function registerUsageRoutes(app: HttpServer, { redis, names }: { redis: 
       const principal = principalOf(request);
       assertCanRead(principal);
       const { account } = principal;
-      const { devices } = await readAccountUsage(redis, keys, account);
+      const { devices } = await readAccountUsage(redis, await registry.activeKeys(), account);
       const known = new Set<string>(devices.map((usage) => usage.device));
       const online = (await redis.smembers(live.online(account))).filter((device) => !known.has(device)).sort();
       const all = [...devices, ...online.map((device) => deviceUsageFromHash(account, DeviceId.parse(device), {}))];
@@ -63,7 +70,12 @@ export function registerUsageRoutes(app: HttpServer, { redis, names }: { redis: 
     async (request) => {
       const principal = principalOf(request);
       assertCanRead(principal);
-      const usage = await readDeviceUsage(redis, keys, principal.account, request.params.deviceId);
+      const usage = await readDeviceUsage(
+        redis,
+        await registry.activeKeys(),
+        principal.account,
+        request.params.deviceId,
+      );
       if (usage === undefined) throw new Errors.NotFound(`No usage from device "${request.params.deviceId}"`);
       return usage;
     },

@@ -13,7 +13,14 @@ import {
   TokenIdParams,
   TokenListReply,
 } from '@ccsync/contracts';
-import { assertAdmin, Errors, type HttpServer, principalOf, type TokenStore } from '@ccsync/service-kit';
+import {
+  assertAdmin,
+  assertOperator,
+  Errors,
+  type HttpServer,
+  principalOf,
+  type TokenStore,
+} from '@ccsync/service-kit';
 import { z } from 'zod';
 import type { EventHistory } from '../history.ts';
 
@@ -34,7 +41,7 @@ export function registerAccountRoutes(app: HttpServer, { store, history }: Accou
     { schema: { body: CreateAccountRequest, response: { 201: CreateAccountReply, ...errors } } },
     async (request, reply) => {
       const principal = principalOf(request);
-      if (principal.bootstrap !== true) throw new Errors.Forbidden('create accounts');
+      assertOperator(principal, 'create accounts');
       const { id, name } = request.body;
       const account = id === DEFAULT_ACCOUNT ? undefined : await store.createAccount(id, name ?? id);
       if (account === undefined) throw new Errors.Conflict(`Account "${id}" exists already`);

@@ -1,19 +1,26 @@
 import {
+  type AccountId,
+  BUCKET_MS,
   type DeviceId,
   type DomainEvent,
   deviceUsageFromHash,
   type StreamSeq,
+  type SummaryKind,
   shownDeviceHash,
   type UsageChanged,
+  type UsageDelta,
+  type UsageEntry,
   type ViewKeys,
+  zeroTotals,
 } from '@ccsync/contracts';
 import { type Redis, readDeviceViews } from '@ccsync/service-kit';
-import { dedupeKeys, type PricingTable } from '@ccsync/usage';
-import type { Result } from 'ioredis';
+import { dedupeKeys, entryTokens, type PricingTable } from '@ccsync/usage';
+import type { ChainableCommander, Result } from 'ioredis';
 import { CONFLICT, retryOnConflict } from './optimistic.ts';
-import { type CountedCopy, type KnownMessages, type StoredMessage, settleCopies } from './settle-copies.ts';
+import { type CopyMove, type CountedCopy, type KnownMessages, type Settlement, settleCopies } from './settle-copies.ts';
+import { hmgetAll, slices } from './slices.ts';
 
-/** A counted copy's member in the by-time views: unique per device and entry. */
+/** A counted copy's member in `counted` and `counted-by-time`: unique per device and entry. */
 const countedMember = ({ device, entry }: CountedCopy) => `${device}:${entry.id}`;
 
 /*
@@ -45,124 +52,271 @@ export function defineProjectionCommands(redis: Redis): void {
   redis.defineCommand('ccsyncAdvanceDevice', { numberOfKeys: 1, lua: ADVANCE_DEVICE });
 }
 
-const parseStored = (json: string | null): StoredMessage | undefined =>
-  json === null ? undefined : (JSON.parse(json) as StoredMessage);
+/** How a message key is stored: where its counted copy is, or the key that holds it. */
+type StoredPointer = { readonly at: string } | { readonly ref: string };
 
-/** Loads the stored messages and replays the entries' keys touch, following pointers one level. */
+/**
+ * Loads what the views know of the messages `entries` touch: their keys, the replay candidates
+ * of their sessions, and the keys those point to, with each counted copy read from `counted`.
+ * A pointer always names a key that holds a copy, so two levels reach every copy.
+ */
 async function loadKnown(
   redis: Redis,
   keys: ViewKeys,
-  event: DomainEvent<'UsageRecorded'>,
-  entries: typeof event.data.entries,
-) {
+  account: AccountId,
+  entries: readonly UsageEntry[],
+): Promise<KnownMessages> {
   const known: KnownMessages = { messages: new Map(), replays: new Map() };
-  const copyKeys = new Set<string>();
+  const wanted = new Set<string>();
   const replayKeys = new Set<string>();
   for (const entry of entries) {
     const entryKeys = dedupeKeys(entry);
     if (entryKeys === undefined) continue;
-    copyKeys.add(entryKeys.copy);
+    wanted.add(entryKeys.copy);
     replayKeys.add(entryKeys.replay);
   }
-  const fetchMessages = async (wanted: Iterable<string>) => {
-    const list = [...wanted].filter((key) => !known.messages.has(key));
-    if (list.length === 0) return;
-    const values = await redis.hmget(keys.messages(event.account), ...list);
-    list.forEach((key, index) => {
-      const stored = parseStored(values[index] ?? null);
-      if (stored !== undefined) known.messages.set(key, stored);
-    });
-  };
-  await fetchMessages(copyKeys);
   if (replayKeys.size > 0) {
     const list = [...replayKeys];
-    const values = await redis.hmget(keys.replays(event.account), ...list);
+    const values = await hmgetAll(redis, keys.replays(account), list);
     list.forEach((key, index) => {
       const first = values[index];
-      if (first !== null && first !== undefined) known.replays.set(key, first);
+      if (first !== null && first !== undefined) {
+        known.replays.set(key, first);
+        wanted.add(first);
+      }
     });
   }
-  // Pointers and replay candidates name keys of their own; one more read resolves them.
-  const more = new Set<string>(known.replays.values());
-  for (const stored of known.messages.values()) if ('ref' in stored) more.add(stored.ref);
-  await fetchMessages(more);
-  const refs = new Set<string>();
-  for (const stored of known.messages.values()) if ('ref' in stored) refs.add(stored.ref);
-  await fetchMessages(refs);
+  for (let level = 0; level < 2 && wanted.size > 0; level++) {
+    const list = [...wanted].filter((key) => !known.messages.has(key));
+    wanted.clear();
+    if (list.length === 0) break;
+    const values = await hmgetAll(redis, keys.messages(account), list);
+    const at = new Map<string, string>();
+    list.forEach((key, index) => {
+      const value = values[index];
+      if (value === null || value === undefined) return;
+      const pointer = JSON.parse(value) as StoredPointer;
+      if ('ref' in pointer) {
+        known.messages.set(key, pointer);
+        wanted.add(pointer.ref);
+      } else at.set(key, pointer.at);
+    });
+    if (at.size === 0) continue;
+    const copies = await hmgetAll(redis, keys.counted(account), [...at.values()]);
+    [...at.keys()].forEach((key, index) => {
+      const copy = copies[index];
+      if (copy !== null && copy !== undefined) known.messages.set(key, JSON.parse(copy) as CountedCopy);
+    });
+  }
   return known;
 }
 
+/** One event of a batch, with its stream sequence. */
+export interface Sequenced<E> {
+  readonly seq: StreamSeq;
+  readonly event: E;
+}
+
+const TOKEN_FIELDS = ['inputTokens', 'outputTokens', 'cacheCreationTokens', 'cacheReadTokens'] as const;
+
+/** Adds a move's tokens and cost, signed, to a hash's increments. */
+function addMove(increments: Map<string, number>, move: CopyMove, field: (name: string) => string = (name) => name) {
+  const tokens = entryTokens(move.copy.entry.usage);
+  const add = (name: string, amount: number) => {
+    const key = field(name);
+    increments.set(key, (increments.get(key) ?? 0) + move.sign * amount);
+  };
+  add('entries', 1);
+  for (const name of TOKEN_FIELDS) add(name, tokens[name]);
+  add('costUSD', move.costUSD);
+}
+
+/** Writes summed increments to a hash; cost is a float, everything else an integer. */
+function incrementHash(transaction: ChainableCommander, key: string, increments: Map<string, number>) {
+  for (const [field, amount] of increments) {
+    if (amount === 0) continue;
+    if (field.endsWith('costUSD')) transaction.hincrbyfloat(key, field, amount);
+    else transaction.hincrby(key, field, amount);
+  }
+}
+
 /**
- * Applies one UsageRecorded event to the views, exactly once and with ccusage's de-duplication
- * across every device of the account. Everything the event changes (counted copies, replays,
- * applied entry ids, device totals, checkpoint) is written in one MULTI, guarded by WATCH on the
- * account's message keys and the device's applied ids: if another replica wrote them meanwhile,
- * the event is settled again on fresh data. A redelivered event finds its entries applied and
- * changes nothing.
+ * What the moves of one event change in the time buckets and the session and model summaries,
+ * summed first so that an event costs one increment per field, not one per entry.
+ */
+function aggregateMoves(moves: readonly CopyMove[]) {
+  const buckets = new Map<number, Map<string, number>>();
+  const summaries = { session: new Map<string, Map<string, number>>(), model: new Map<string, Map<string, number>>() };
+  const lastSeen = { session: new Map<string, number>(), model: new Map<string, number>() };
+  for (const move of moves) {
+    const { device, entry } = move.copy;
+    const time = Date.parse(entry.timestamp);
+    const start = Math.floor(time / BUCKET_MS) * BUCKET_MS;
+    const bucket = buckets.get(start) ?? new Map<string, number>();
+    buckets.set(start, bucket);
+    const group = [device, entry.model ?? '', entry.projectPath ?? ''];
+    addMove(bucket, move, (field) => JSON.stringify([...group, field]));
+    for (const [kind, id] of [
+      ['session', entry.sessionId],
+      ['model', entry.model],
+    ] as const) {
+      if (id === undefined) continue;
+      const summary = summaries[kind].get(id) ?? new Map<string, number>();
+      summaries[kind].set(id, summary);
+      addMove(summary, move);
+      if (move.sign === 1) lastSeen[kind].set(id, Math.max(lastSeen[kind].get(id) ?? 0, time));
+    }
+  }
+  return { buckets, summaries, lastSeen };
+}
+
+/**
+ * Applies a run of UsageRecorded events of one account to the views, exactly once and with
+ * ccusage's de-duplication across every device of the account. Everything the run changes
+ * (messages, counted copies, device totals, buckets, summaries, applied entry ids, checkpoint)
+ * is written in one MULTI, guarded by WATCH on the account's message keys and the devices'
+ * applied ids: if another replica wrote them meanwhile, the run is settled again on fresh data.
+ * A redelivered event finds its entries applied and changes nothing.
  */
 export async function projectUsageRecorded(
   redis: Redis,
   keys: ViewKeys,
-  seq: StreamSeq,
-  event: DomainEvent<'UsageRecorded'>,
+  account: AccountId,
+  run: readonly Sequenced<DomainEvent<'UsageRecorded'>>[],
   pricing: PricingTable,
 ): Promise<UsageChanged[]> {
-  const { account } = event;
-  const device = event.device;
-  if (device === undefined) throw new Error(`UsageRecorded ${event.id} has no device`);
-  const applied = keys.appliedEntries(account, device);
-  // Telemetry is kept in views of its own; which one a device shows is decided when reading.
-  const totalsKey = event.data.source === 'otlp' ? keys.telemetryUsage : keys.deviceUsage;
+  const devices = run.map(({ event }) => {
+    if (event.device === undefined) throw new Error(`UsageRecorded ${event.id} has no device`);
+    return event.device;
+  });
+  const appliedKeys = [...new Set(devices)].map((device) => keys.appliedEntries(account, device));
+  const lastSeq = run.reduce((highest, { seq }) => Math.max(highest, seq), 0) as StreamSeq;
 
-  return retryOnConflict(`UsageRecorded ${event.id}`, async () => {
-    await redis.watch(keys.messages(account), keys.replays(account), applied);
-    const flags = await redis.smismember(applied, ...event.data.entries.map((entry) => entry.id));
-    const fresh = event.data.entries.filter((_, index) => flags[index] === 0);
-    const settlement = settleCopies(await loadKnown(redis, keys, event, fresh), device, fresh, pricing);
-
-    const transaction = redis.multi();
-    if (settlement.messageWrites.size > 0) {
-      transaction.hset(
-        keys.messages(account),
-        Object.fromEntries([...settlement.messageWrites].map(([key, stored]) => [key, JSON.stringify(stored)])),
+  return retryOnConflict(`UsageRecorded run ending at ${lastSeq}`, async () => {
+    await redis.watch(keys.messages(account), keys.replays(account), ...appliedKeys);
+    const lookups = redis.pipeline();
+    for (const [index, { event }] of run.entries()) {
+      lookups.smismember(
+        keys.appliedEntries(account, devices[index] as DeviceId),
+        event.data.entries.map((e) => e.id),
       );
     }
-    if (settlement.replayWrites.size > 0)
-      transaction.hset(keys.replays(account), Object.fromEntries(settlement.replayWrites));
-    if (fresh.length > 0) transaction.sadd(applied, ...fresh.map((entry) => entry.id));
-    // Counted copies by time, for the reports that need the entries themselves (5-hour blocks).
-    for (const copy of settlement.uncounted) {
-      transaction
-        .zrem(keys.countedByTime(account), countedMember(copy))
-        .hdel(keys.counted(account), countedMember(copy));
+    const flags = ((await lookups.exec()) ?? []).map(([error, result]) => {
+      if (error) throw error;
+      return result as number[];
+    });
+    // An entry is new if no earlier event applied it, in Redis or earlier in this run.
+    const seen = new Set<string>();
+    const fresh = run.map(({ event }, index) =>
+      event.data.entries.filter((entry, position) => {
+        const id = `${devices[index]}:${entry.id}`;
+        if (flags[index]?.[position] !== 0 || seen.has(id)) return false;
+        seen.add(id);
+        return true;
+      }),
+    );
+    const known = await loadKnown(redis, keys, account, fresh.flat());
+    const settlements: Settlement[] = fresh.map((entries, index) =>
+      settleCopies(known, devices[index] as DeviceId, entries, pricing),
+    );
+
+    const transaction = redis.multi();
+    const messageWrites = new Map(settlements.flatMap((settlement) => [...settlement.messageWrites]));
+    if (messageWrites.size > 0) {
+      const pointers = [...messageWrites].map(([key, stored]) => {
+        const pointer: StoredPointer = 'ref' in stored ? stored : { at: countedMember(stored) };
+        return [key, JSON.stringify(pointer)];
+      });
+      transaction.hset(keys.messages(account), Object.fromEntries(pointers));
     }
-    for (const copy of settlement.counted) {
-      const member = countedMember(copy);
-      transaction.zadd(keys.countedByTime(account), Date.parse(copy.entry.timestamp), member);
-      transaction.hset(keys.counted(account), member, JSON.stringify(copy));
+    const replayWrites = new Map(settlements.flatMap((settlement) => [...settlement.replayWrites]));
+    if (replayWrites.size > 0) transaction.hset(keys.replays(account), Object.fromEntries(replayWrites));
+    fresh.forEach((entries, index) => {
+      if (entries.length > 0)
+        transaction.sadd(
+          keys.appliedEntries(account, devices[index] as DeviceId),
+          entries.map((entry) => entry.id),
+        );
+    });
+
+    const counted = new Map<string, CountedCopy | null>();
+    for (const { copy, sign } of settlements.flatMap((settlement) => settlement.moves)) {
+      counted.set(countedMember(copy), sign === 1 ? copy : null);
     }
-    for (const [changed, delta] of settlement.deltas) {
-      const usage = totalsKey(account, changed);
-      transaction.hincrby(usage, 'entries', delta.entries);
-      transaction.hincrby(usage, 'inputTokens', delta.inputTokens);
-      transaction.hincrby(usage, 'outputTokens', delta.outputTokens);
-      transaction.hincrby(usage, 'cacheCreationTokens', delta.cacheCreationTokens);
-      transaction.hincrby(usage, 'cacheReadTokens', delta.cacheReadTokens);
-      transaction.hincrbyfloat(usage, 'costUSD', delta.totalCost);
-      transaction.ccsyncAdvanceDevice(usage, seq, event.recordedAt);
-      transaction.sadd(keys.accountDevices(account), changed);
+    const gone = [...counted].filter(([, copy]) => copy === null).map(([member]) => member);
+    const kept = [...counted].filter((pair): pair is [string, CountedCopy] => pair[1] !== null);
+    for (const slice of slices(gone)) {
+      transaction.zrem(keys.countedByTime(account), ...slice).hdel(keys.counted(account), ...slice);
     }
-    transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
+    for (const slice of slices(kept)) {
+      transaction.zadd(
+        keys.countedByTime(account),
+        ...slice.flatMap(([member, copy]) => [Date.parse(copy.entry.timestamp), member]),
+      );
+      transaction.hset(
+        keys.counted(account),
+        Object.fromEntries(slice.map(([member, copy]) => [member, JSON.stringify(copy)])),
+      );
+    }
+
+    // Sums are written event by event, never across events: costs are floats, and the views must
+    // come out the same however a replay happens to batch the history.
+    const changed = new Map<DeviceId, { delta: UsageDelta; seq: StreamSeq }>();
+    settlements.forEach((settlement, index) => {
+      const { seq, event } = run[index] as Sequenced<DomainEvent<'UsageRecorded'>>;
+      const { buckets, summaries, lastSeen } = aggregateMoves(settlement.moves);
+      for (const [start, increments] of buckets) incrementHash(transaction, keys.bucket(account, start), increments);
+      if (buckets.size > 0)
+        transaction.zadd(keys.bucketIndex(account), ...[...buckets.keys()].flatMap((start) => [start, start]));
+      for (const kind of ['session', 'model'] as const satisfies SummaryKind[]) {
+        for (const [id, increments] of summaries[kind])
+          incrementHash(transaction, keys.summary(kind, account, id), increments);
+        if (lastSeen[kind].size > 0) {
+          transaction.zadd(
+            keys.summaryIndex(kind, account),
+            'GT',
+            ...[...lastSeen[kind]].flatMap(([id, time]) => [time, id]),
+          );
+        }
+      }
+      for (const [device, delta] of settlement.deltas) {
+        // Telemetry is kept in views of its own; which one a device shows is decided when reading.
+        const usage = sourceView(run, keys)(account, device);
+        transaction.hincrby(usage, 'entries', delta.entries);
+        for (const field of TOKEN_FIELDS) transaction.hincrby(usage, field, delta[field]);
+        transaction.hincrbyfloat(usage, 'costUSD', delta.totalCost);
+        transaction.ccsyncAdvanceDevice(usage, seq, event.recordedAt);
+        transaction.sadd(keys.accountDevices(account), device);
+        const sum = changed.get(device)?.delta ?? zeroTotals();
+        for (const field of Object.keys(sum) as (keyof UsageDelta)[]) sum[field] += delta[field];
+        changed.set(device, { delta: sum, seq });
+      }
+    });
+    transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, lastSeq);
     if ((await transaction.exec()) === null) return CONFLICT;
 
     const notices: UsageChanged[] = [];
-    for (const [changed, delta] of settlement.deltas) {
-      const views = await readDeviceViews(redis, keys, account, changed);
+    for (const [device, { delta, seq }] of changed) {
+      const views = await readDeviceViews(redis, keys, account, device);
       // Telemetry of a device that also sends transcripts changes nothing anyone sees.
-      if (event.data.source === 'otlp' && Object.keys(views[0] ?? {}).length > 0) continue;
-      const usage = deviceUsageFromHash(account, changed as DeviceId, shownDeviceHash(...views));
-      notices.push({ seq, account, device: changed, delta, usage });
+      if (sourceView(run, keys) === keys.telemetryUsage && Object.keys(views[0] ?? {}).length > 0) continue;
+      const usage = deviceUsageFromHash(account, device, shownDeviceHash(...views));
+      notices.push({ seq, account, device, delta, usage });
     }
     return notices;
   });
+}
+
+/** Telemetry (source `otlp`) has views of its own; a run never mixes sources (see `runKey`). */
+function sourceView(run: readonly Sequenced<DomainEvent<'UsageRecorded'>>[], keys: ViewKeys) {
+  return run[0]?.event.data.source === 'otlp' ? keys.telemetryUsage : keys.deviceUsage;
+}
+
+/**
+ * Events that may share one transaction: UsageRecorded of one account and one kind of source
+ * (telemetry totals go to views of their own). Anything else is applied on its own.
+ */
+export function runKey(event: DomainEvent): string | undefined {
+  if (event.type !== 'UsageRecorded') return undefined;
+  return `${event.account}\n${event.data.source === 'otlp' ? 'otlp' : 'transcript'}`;
 }

@@ -58,14 +58,23 @@ export interface KnownMessages {
   readonly replays: Map<string, string>;
 }
 
+/** A copy that starts (+1) or stops (-1) counting, with its cost. */
+export interface CopyMove {
+  readonly copy: CountedCopy;
+  readonly sign: 1 | -1;
+  readonly costUSD: number;
+}
+
 /** What applying entries changes: keys to write, each device's totals, and the copies that count. */
 export interface Settlement {
   readonly messageWrites: Map<string, StoredMessage>;
   readonly replayWrites: Map<string, string>;
   readonly deltas: Map<DeviceId, UsageDelta>;
-  /** Copies that now count, and copies that no longer do (replaced by a better one). */
-  readonly counted: CountedCopy[];
-  readonly uncounted: CountedCopy[];
+  /**
+   * Copies that now count and copies that no longer do (replaced by a better one), in the order
+   * it happened: a copy counted by one entry may stop counting at the next.
+   */
+  readonly moves: CopyMove[];
 }
 
 /**
@@ -85,11 +94,11 @@ export function settleCopies(
     messageWrites: new Map(),
     replayWrites: new Map(),
     deltas: new Map(),
-    counted: [],
-    uncounted: [],
+    moves: [],
   };
   const count = (copy: CountedCopy, sign: 1 | -1) => {
-    (sign === 1 ? settlement.counted : settlement.uncounted).push(copy);
+    const costUSD = messageCost(copy.entry, pricing).costUSD;
+    settlement.moves.push({ copy, sign, costUSD });
     const delta: UsageDelta = settlement.deltas.get(copy.device) ?? zeroTotals();
     const tokens = entryTokens(copy.entry.usage);
     delta.entries += sign;
@@ -98,7 +107,7 @@ export function settleCopies(
     delta.cacheCreationTokens += sign * tokens.cacheCreationTokens;
     delta.cacheReadTokens += sign * tokens.cacheReadTokens;
     delta.totalTokens += sign * tokens.totalTokens;
-    delta.totalCost += sign * messageCost(copy.entry, pricing).costUSD;
+    delta.totalCost += sign * costUSD;
     settlement.deltas.set(copy.device, delta);
   };
   const setMessage = (key: string, value: StoredMessage) => {
