@@ -105,11 +105,16 @@ export function startSupervisor(deps: SupervisorDeps): ProjectionSupervisor {
     const activeSince = versions.find((entry) => entry.state === 'active')?.activatedAt;
     const graceOver =
       activeSince !== null && activeSince !== undefined && Date.now() - Date.parse(activeSince) > RETIRE_GRACE_MS;
-    const known = new Map(versions.map((entry) => [entry.version, entry]));
+    // A consumer the registry does not know is left over from before Redis lost its data. Only
+    // those below every registered version qualify: a version being created right now by another
+    // replica is numbered above every consumer that exists, so it is never taken for one.
+    const lowest = Math.min(...versions.map((entry) => entry.version));
     const doomed: number[] = [];
-    for await (const consumer of jsm.consumers.list(names.eventStream)) {
-      const version = projectorConsumerVersion(names, consumer.name);
-      if (version !== undefined && !known.has(version)) doomed.push(version);
+    if (versions.length > 0) {
+      for await (const consumer of jsm.consumers.list(names.eventStream)) {
+        const version = projectorConsumerVersion(names, consumer.name);
+        if (version !== undefined && version < lowest) doomed.push(version);
+      }
     }
     if (graceOver) doomed.push(...versions.filter((entry) => entry.state === 'retired').map((entry) => entry.version));
     for (const version of new Set(doomed)) {
