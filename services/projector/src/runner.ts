@@ -20,7 +20,7 @@ import {
 } from '@nats-io/jetstream';
 import { projectCountersObserved } from './usage/project-counters.ts';
 import { projectUsageSnapshot } from './usage/project-snapshot.ts';
-import { projectUsageRecorded, runKey, type Sequenced } from './usage/project-usage.ts';
+import { defineProjectionCommands, projectUsageRecorded, runKey, type Sequenced } from './usage/project-usage.ts';
 
 export interface RunnerDeps {
   readonly nc: NatsConnection;
@@ -81,7 +81,11 @@ export async function startProjectionRunner(
   version: number,
   announce: boolean,
 ): Promise<ProjectionRunner> {
-  const { nc, jsm, redis, names, logger, pricing } = deps;
+  const { nc, jsm, names, logger, pricing } = deps;
+  // A connection of its own: WATCH belongs to a connection, and an EXEC from another flow on a
+  // shared one (presence, the supervisor, another version's runner) would silently clear it.
+  const redis = deps.redis.duplicate();
+  defineProjectionCommands(redis);
   const keys = viewKeys(names, version);
   const config = consumerConfig(names, version);
   await jsm.consumers.add(names.eventStream, config);
@@ -99,6 +103,7 @@ export async function startProjectionRunner(
       stopping = true;
       await messages?.close();
       await runner.done.catch(() => undefined);
+      await redis.quit().catch(() => undefined);
     },
   };
 

@@ -78,6 +78,7 @@ export function startSupervisor(deps: SupervisorDeps): ProjectionSupervisor {
     // tick if the version is still wanted.
     runner.done.catch((error: unknown) => {
       if (runners.get(entry.version) === runner) runners.delete(entry.version);
+      void runner.stop();
       if (!stopping) logger.error({ err: error, version: entry.version }, 'a projection loop failed');
     });
   };
