@@ -7,6 +7,7 @@ import {
   type StreamSeq,
   type SummaryKind,
   shownDeviceHash,
+  sumTotals,
   type UsageChanged,
   type UsageDelta,
   type UsageEntry,
@@ -190,6 +191,10 @@ export async function projectUsageRecorded(
     return event.device;
   });
   const appliedKeys = [...new Set(devices)].map((device) => keys.appliedEntries(account, device));
+  // Telemetry (source `otlp`) is kept in views of its own, and a run never mixes sources (see
+  // `runKey`); which view a device shows is decided when reading.
+  const telemetry = run[0]?.event.data.source === 'otlp';
+  const totalsKey = telemetry ? keys.telemetryUsage : keys.deviceUsage;
   const lastSeq = run.reduce((highest, { seq }) => Math.max(highest, seq), 0) as StreamSeq;
 
   return retryOnConflict(`UsageRecorded run ending at ${lastSeq}`, async () => {
@@ -280,16 +285,13 @@ export async function projectUsageRecorded(
         }
       }
       for (const [device, delta] of settlement.deltas) {
-        // Telemetry is kept in views of its own; which one a device shows is decided when reading.
-        const usage = sourceView(run, keys)(account, device);
+        const usage = totalsKey(account, device);
         transaction.hincrby(usage, 'entries', delta.entries);
         for (const field of TOKEN_FIELDS) transaction.hincrby(usage, field, delta[field]);
         transaction.hincrbyfloat(usage, 'costUSD', delta.totalCost);
         transaction.ccsyncAdvanceDevice(usage, seq, event.recordedAt);
         transaction.sadd(keys.accountDevices(account), device);
-        const sum = changed.get(device)?.delta ?? zeroTotals();
-        for (const field of Object.keys(sum) as (keyof UsageDelta)[]) sum[field] += delta[field];
-        changed.set(device, { delta: sum, seq });
+        changed.set(device, { delta: sumTotals([changed.get(device)?.delta ?? zeroTotals(), delta]), seq });
       }
     });
     transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, lastSeq);
@@ -299,17 +301,12 @@ export async function projectUsageRecorded(
     for (const [device, { delta, seq }] of changed) {
       const views = await readDeviceViews(redis, keys, account, device);
       // Telemetry of a device that also sends transcripts changes nothing anyone sees.
-      if (sourceView(run, keys) === keys.telemetryUsage && Object.keys(views[0] ?? {}).length > 0) continue;
+      if (telemetry && Object.keys(views[0] ?? {}).length > 0) continue;
       const usage = deviceUsageFromHash(account, device, shownDeviceHash(...views));
       notices.push({ seq, account, device, delta, usage });
     }
     return notices;
   });
-}
-
-/** Telemetry (source `otlp`) has views of its own; a run never mixes sources (see `runKey`). */
-function sourceView(run: readonly Sequenced<DomainEvent<'UsageRecorded'>>[], keys: ViewKeys) {
-  return run[0]?.event.data.source === 'otlp' ? keys.telemetryUsage : keys.deviceUsage;
 }
 
 /**
