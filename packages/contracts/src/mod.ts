@@ -61,7 +61,7 @@ export { AccountId, DEFAULT_ACCOUNT, DeviceId, EventId, Namespace, StreamSeq } f
 export type { Names } from './names.ts';
 export { namesFor } from './names.ts';
 export type { LiveKeys, SummaryKind, ViewKeys } from './views/keys.ts';
-export { BUCKET_MS, deviceViewKeys, liveKeys, viewKeys } from './views/keys.ts';
+export { BUCKET_MS, bucketFirstField, deviceViewKeys, liveKeys, viewKeys } from './views/keys.ts';
 export type { LiveMetricKeys } from './views/live-metrics-keys.ts';
 export { liveMetricKeys } from './views/live-metrics-keys.ts';
 export type { ProjectionRegistryKeys } from './views/projections.ts';

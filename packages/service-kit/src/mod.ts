@@ -23,7 +23,7 @@ export { Counter, createMetrics, Gauge, Histogram } from './metrics.ts';
 export type { EventStreamOptions, NatsConnection } from './nats.ts';
 export { connectNats, ensureEventStream, natsIsUp } from './nats.ts';
 export { highestConsumerVersion, ProjectionRegistry } from './projections.ts';
-export { connectRedis, Redis, redisIsUp, waitForRedis } from './redis.ts';
+export { connectRedis, hmgetAll, Redis, redisIsUp, slices, waitForRedis } from './redis.ts';
 export type { RunningService } from './run-service.ts';
 export { runService } from './run-service.ts';
 export type { IssueTokenCommand } from './token-store.ts';

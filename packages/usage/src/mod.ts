@@ -1,7 +1,15 @@
 export type { CalendarDate } from './calendar/index.ts';
 export { compactDate, LOCAL_TIMEZONE, zonedDate } from './calendar/index.ts';
-export type { DedupeKeys, DedupeOutcome, UsageDeduper } from './dedupe/index.ts';
-export { chooseWinner, createUsageDeduper, dedupeEntries, dedupeKeys, isSidechainReplay } from './dedupe/index.ts';
+export type { CountedCopy, DedupeKeys, DedupeOutcome, ReadPosition, UsageDeduper } from './dedupe/index.ts';
+export {
+  chooseWinner,
+  comparePositions,
+  createUsageDeduper,
+  dedupeEntries,
+  dedupeKeys,
+  isSidechainReplay,
+  positionOf,
+} from './dedupe/index.ts';
 export type {
   CategoryRates,
   MessageCost,
@@ -29,21 +37,33 @@ export type {
   BlockTokenCounts,
   BlockWindow,
   BurnRate,
-  DailyModelBreakdown,
   DailyReport,
   DailyReportOptions,
   DailyRow,
-  DailyTotals,
+  ModelBreakdown,
+  MonthlyReport,
+  MonthlyRow,
+  Period,
+  PeriodReport,
+  PeriodReportOptions,
+  PeriodTotals,
   PricedEntry,
   TokenLimitStatus,
+  UsageCell,
+  Weekday,
+  WeeklyReport,
+  WeeklyRow,
 } from './reports/index.ts';
 export {
   blocksReport,
   dailyReport,
+  entryCells,
   formatCcusageJson,
   formatRustFloat,
+  periodReport,
   priceEntry,
   reportedModelName,
+  WEEKDAYS,
 } from './reports/index.ts';
 export type { EntryTokens } from './tokens.ts';
 export { cacheCreationTokens, entryTokens } from './tokens.ts';

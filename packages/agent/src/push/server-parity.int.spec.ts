@@ -147,22 +147,35 @@ describe.each([
     });
     expectSameReport(await blocks.json(), JSON.parse(theirBlocks.stdout));
 
-    // The account-wide daily report, in timezones with DST and with a half-hour offset.
-    for (const timezone of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
-      const daily = await fetch(`${gateway.url}/api/stats/daily?tz=${encodeURIComponent(timezone)}`, {
-        headers: { authorization: `Bearer ${token}` },
+    // The account-wide period reports, from the quarter-hour buckets, in timezones with DST and
+    // with a half-hour offset, and with ccusage's filters and options.
+    const reports: { query: string; args: string[] }[] = [
+      ...['UTC', 'America/New_York', 'Asia/Kolkata'].flatMap((timezone) =>
+        (['daily', 'weekly', 'monthly'] as const).map((period) => ({
+          query: `${period}?tz=${encodeURIComponent(timezone)}`,
+          args: [period, '-z', timezone],
+        })),
+      ),
+      { query: 'weekly?tz=Asia/Kolkata&startOfWeek=monday', args: ['weekly', '-z', 'Asia/Kolkata', '-w', 'monday'] },
+      {
+        query: 'daily?tz=America/New_York&since=20260301&until=2026-03-12&order=desc',
+        args: ['daily', '-z', 'America/New_York', '--since', '20260301', '--until', '20260312', '--order', 'desc'],
+      },
+    ];
+    for (const { query, args } of reports) {
+      const ours = await fetch(`${gateway.url}/api/stats/${query}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(ours.status, query).toBe(200);
+      const theirs = await execa(await ccusageBinary(), ['claude', ...args, '--json', '--offline'], {
+        cwd: root,
+        extendEnv: false,
+        env: { PATH: process.env.PATH ?? '', HOME: root, CLAUDE_CONFIG_DIR: configDirs.join(',') },
       });
-      expect(daily.status).toBe(200);
-      const theirDaily = await execa(
-        await ccusageBinary(),
-        ['claude', 'daily', '--json', '--offline', '-z', timezone],
-        {
-          cwd: root,
-          extendEnv: false,
-          env: { PATH: process.env.PATH ?? '', HOME: root, CLAUDE_CONFIG_DIR: configDirs.join(',') },
-        },
-      );
-      expectSameReport(await daily.json(), JSON.parse(theirDaily.stdout));
+      const theirReport = JSON.parse(theirs.stdout);
+      expect(
+        Object.values(theirReport).some((rows) => Array.isArray(rows) && rows.length > 0),
+        query,
+      ).toBe(true);
+      expectSameReport(await ours.json(), theirReport, query);
     }
   });
 });

@@ -45,10 +45,17 @@ export interface ViewKeys {
   /**
    * Usage in quarter hours, which any IANA timezone's days, weeks and months are made of (some
    * zones are 30 or 45 minutes off the hour): the sorted set of bucket start times in ms, and one
-   * hash per bucket from the JSON of `[device, model, project, field]` to its total.
+   * hash per bucket from the JSON of `[device, model, project, field]` to its total. `model` is the
+   * name reports list (empty for none); the fields are the token counts, `entries`, `costUSD` and
+   * `unpriced` (messages with tokens but no price).
    */
   bucketIndex(account: AccountId): string;
   bucket(account: AccountId, startMs: number): string;
+  /**
+   * Where each model first appears in each bucket, in ccusage's read order (hash: `<start ms>\n<model>`
+   * to the JSON of the read position), so reports list models in the order ccusage does.
+   */
+  bucketFirsts(account: AccountId): string;
   /**
    * Totals per session and per model (hash: the token counts, `entries`, `costUSD`), and their
    * index by last-seen time in ms (sorted set).
@@ -60,6 +67,11 @@ export interface ViewKeys {
 }
 
 export type SummaryKind = 'session' | 'model';
+
+/** A field of `bucketFirsts`: a bucket's start and a model name. */
+export function bucketFirstField(startMs: number, model: string): string {
+  return `${startMs}\n${model}`;
+}
 
 /** A bucket's length: a quarter hour, the smallest offset step of any timezone. */
 export const BUCKET_MS = 15 * 60 * 1000;
@@ -81,6 +93,7 @@ export function viewKeys(names: Names, version: number): ViewKeys {
     accountDevices: (account) => `${prefix}devices:${account}`,
     bucketIndex: (account) => `${prefix}buckets:${account}`,
     bucket: (account, startMs) => `${prefix}bucket:${account}:${startMs}`,
+    bucketFirsts: (account) => `${prefix}bucket-firsts:${account}`,
     summary: (kind, account, id) => `${prefix}${kind}:${account}:${id}`,
     summaryIndex: (kind, account) => `${prefix}${kind}s:${account}`,
     appliedInSecond: (epochSecond) => `${prefix}applied-in:${epochSecond}`,

@@ -9,7 +9,7 @@ import { CCUSAGE_OFFLINE_PRICING } from '../pricing/index.ts';
 import { parseTranscriptLine, projectFromPath, sessionFromPath } from '../transcript/index.ts';
 import { blocksReport } from './blocks.ts';
 import { formatCcusageJson } from './ccusage-json.ts';
-import { dailyReport } from './daily.ts';
+import { dailyReport, entryCells, periodReport } from './periods.ts';
 
 /**
  * ccsync's reports against the real ccusage 20.0.24 on generated multi-device histories: tokens equal, every
@@ -80,6 +80,27 @@ describe.each(CORPORA)('ccusage parity on corpus seed $seed ($devices devices)',
     });
 
     expectSameReport(ours, oracle.json);
+  });
+
+  it.each([
+    { period: 'weekly', args: ['-z', 'America/New_York'], options: { timezone: 'America/New_York' } },
+    {
+      period: 'weekly',
+      args: ['-z', 'Asia/Kolkata', '-w', 'monday', '--order', 'desc'],
+      options: { timezone: 'Asia/Kolkata', startOfWeek: 'monday', order: 'desc' },
+    },
+    { period: 'monthly', args: ['-z', 'UTC'], options: { timezone: 'UTC' } },
+    {
+      period: 'monthly',
+      args: ['-z', 'Australia/Lord_Howe', '--since', '20260301'],
+      options: { timezone: 'Australia/Lord_Howe', since: '20260301' },
+    },
+  ] as const)('$period $args: same periods, models, tokens and costs', async ({ period, args, options }) => {
+    const oracle = await ccusage([period, ...args]);
+    const ours = periodReport(entryCells(entries, CCUSAGE_OFFLINE_PRICING), period, options);
+
+    expectSameReport(ours, oracle.json);
+    expect(formatCcusageJson(ours)).toBe(oracle.stdout.trimEnd());
   });
 
   it('blocks: same windows, gaps, tokens and costs', async () => {

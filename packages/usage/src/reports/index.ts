@@ -9,7 +9,22 @@ export type {
 } from './blocks.ts';
 export { blocksReport } from './blocks.ts';
 export { formatCcusageJson, formatRustFloat } from './ccusage-json.ts';
-export type { DailyModelBreakdown, DailyReport, DailyReportOptions, DailyRow, DailyTotals } from './daily.ts';
-export { dailyReport } from './daily.ts';
+export type {
+  DailyReport,
+  DailyReportOptions,
+  DailyRow,
+  ModelBreakdown,
+  MonthlyReport,
+  MonthlyRow,
+  Period,
+  PeriodReport,
+  PeriodReportOptions,
+  PeriodTotals,
+  UsageCell,
+  Weekday,
+  WeeklyReport,
+  WeeklyRow,
+} from './periods.ts';
+export { dailyReport, entryCells, periodReport, WEEKDAYS } from './periods.ts';
 export type { PricedEntry } from './priced-entry.ts';
 export { priceEntry, reportedModelName } from './priced-entry.ts';

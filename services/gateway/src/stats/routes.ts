@@ -1,8 +1,9 @@
 import { DeviceId, ErrorReply } from '@ccsync/contracts';
 import { assertCanRead, type HttpServer, type ProjectionRegistry, principalOf, type Redis } from '@ccsync/service-kit';
-import { blocksReport, dailyReport, type PricingTable } from '@ccsync/usage';
+import { blocksReport, type Period, type PricingTable, periodReport, WEEKDAYS } from '@ccsync/usage';
 import { z } from 'zod';
 import { readCountedEntries } from './counted-entries.ts';
+import { readUsageCells } from './usage-cells.ts';
 
 const flag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -28,13 +29,35 @@ const timeZone = z.string().refine(
   { message: 'an IANA timezone such as Europe/Berlin' },
 );
 
-export const DailyQuery = z.object({
+export const PeriodQuery = z.object({
   /** Days are grouped in this timezone; UTC when omitted (the server has no "local" of the user's). */
   tz: timeZone.default('UTC'),
   device: DeviceId.optional(),
+  /** A project path as the transcripts name it (`-home-me-src-app`). */
+  project: z.string().min(1).max(512).optional(),
   since: day.optional(),
   until: day.optional(),
+  order: z.enum(['asc', 'desc']).default('asc'),
+  /** The day weeks start on, for the weekly report. */
+  startOfWeek: z.enum(WEEKDAYS).default('sunday'),
 });
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The instants a `since`/`until` day can span in any timezone (offsets run from -12 to +14 hours),
+ * so only the buckets that can matter are read; the report then filters by the zoned date.
+ */
+function rangeOf(since: string | undefined, until: string | undefined) {
+  const utcMidnight = (date: string) => {
+    const digits = date.replaceAll('-', '');
+    return Date.UTC(Number(digits.slice(0, 4)), Number(digits.slice(4, 6)) - 1, Number(digits.slice(6, 8)));
+  };
+  return {
+    ...(since === undefined ? {} : { fromMs: utcMidnight(since) - 14 * HOUR_MS }),
+    ...(until === undefined ? {} : { toMs: utcMidnight(until) + 36 * HOUR_MS }),
+  };
+}
 
 export interface StatsDeps {
   readonly redis: Redis;
@@ -47,27 +70,39 @@ export interface StatsDeps {
  * account-wide by default: the number no single machine can give.
  */
 export function registerStatsRoutes(app: HttpServer, { redis, registry, pricing }: StatsDeps): void {
-  app.get(
-    '/api/stats/daily',
-    {
-      schema: {
-        querystring: DailyQuery,
-        response: { 200: z.unknown(), 400: ErrorReply, 401: ErrorReply, 403: ErrorReply },
+  for (const period of ['daily', 'weekly', 'monthly'] as const satisfies Period[]) {
+    app.get(
+      `/api/stats/${period}`,
+      {
+        schema: {
+          querystring: PeriodQuery,
+          response: { 200: z.unknown(), 400: ErrorReply, 401: ErrorReply, 403: ErrorReply },
+        },
       },
-    },
-    async (request) => {
-      const principal = principalOf(request);
-      assertCanRead(principal);
-      const { tz, device, since, until } = request.query;
-      const entries = await readCountedEntries(redis, await registry.activeKeys(), principal.account, device);
-      return dailyReport(entries, {
-        timezone: tz,
-        pricing,
-        ...(since === undefined ? {} : { since }),
-        ...(until === undefined ? {} : { until }),
-      });
-    },
-  );
+      async (request) => {
+        const principal = principalOf(request);
+        assertCanRead(principal);
+        const { tz, device, project, since, until, order, startOfWeek } = request.query;
+        const cells = await readUsageCells(
+          redis,
+          await registry.activeKeys(),
+          principal.account,
+          rangeOf(since, until),
+        );
+        const chosen = cells.filter(
+          (cell) =>
+            (device === undefined || cell.device === device) && (project === undefined || cell.project === project),
+        );
+        return periodReport(chosen, period, {
+          timezone: tz,
+          order,
+          startOfWeek,
+          ...(since === undefined ? {} : { since }),
+          ...(until === undefined ? {} : { until }),
+        });
+      },
+    );
+  }
 
   app.get(
     '/api/stats/blocks',

@@ -1,3 +1,5 @@
+import type { ChainableCommander } from 'ioredis';
+
 /** Another replica wrote the same keys between our read and our write: read again, up to this often. */
 const MAX_ATTEMPTS = 50;
 
@@ -14,4 +16,17 @@ export async function retryOnConflict<T>(what: string, attempt: () => Promise<T 
     if (result !== CONFLICT) return result;
   }
   throw new Error(`${what}: gave up after ${MAX_ATTEMPTS} conflicting attempts`);
+}
+
+/**
+ * EXEC of a WATCH-guarded transaction: CONFLICT when another replica wrote a watched key first.
+ * Redis runs the rest of a transaction when one command fails, so a failed command is a bug in
+ * the views' layout and must be loud, never a silently missing sum.
+ */
+export async function execGuarded(transaction: ChainableCommander): Promise<typeof CONFLICT | undefined> {
+  const results = await transaction.exec();
+  if (results === null) return CONFLICT;
+  const failed = results.find(([error]) => error !== null);
+  if (failed) throw new Error(`a projection write failed: ${failed[0]?.message}`);
+  return undefined;
 }

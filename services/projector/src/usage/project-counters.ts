@@ -9,7 +9,7 @@ import {
   zeroTotals,
 } from '@ccsync/contracts';
 import { type Redis, readDeviceViews } from '@ccsync/service-kit';
-import { CONFLICT, retryOnConflict } from './optimistic.ts';
+import { CONFLICT, execGuarded, retryOnConflict } from './optimistic.ts';
 
 const TOKEN_FIELD = {
   input: 'inputTokens',
@@ -84,7 +84,7 @@ export async function projectCountersObserved(
       transaction.sadd(keys.accountDevices(account), device);
     }
     transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
-    if ((await transaction.exec()) === null) return CONFLICT;
+    if ((await execGuarded(transaction)) === CONFLICT) return CONFLICT;
     if (!changed) return [];
 
     const views = await readDeviceViews(redis, keys, account, device);

@@ -7,7 +7,7 @@ import {
   type ViewKeys,
 } from '@ccsync/contracts';
 import { type Redis, readDeviceViews } from '@ccsync/service-kit';
-import { CONFLICT, retryOnConflict } from './optimistic.ts';
+import { CONFLICT, execGuarded, retryOnConflict } from './optimistic.ts';
 
 /**
  * Replaces the device's snapshot view with the totals of its latest ccusage report. A snapshot is
@@ -44,7 +44,7 @@ export async function projectUsageSnapshot(
       transaction.sadd(keys.accountDevices(account), device);
     }
     transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
-    if ((await transaction.exec()) === null) return CONFLICT;
+    if ((await execGuarded(transaction)) === CONFLICT) return CONFLICT;
     if (!newer) return [];
     const views = await readDeviceViews(redis, keys, account, device);
     // A snapshot of a device that sends anything more exact changes nothing anyone sees.

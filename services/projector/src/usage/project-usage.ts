@@ -1,6 +1,5 @@
 import {
   type AccountId,
-  BUCKET_MS,
   type DeviceId,
   type DomainEvent,
   deviceUsageFromHash,
@@ -14,12 +13,12 @@ import {
   type ViewKeys,
   zeroTotals,
 } from '@ccsync/contracts';
-import { type Redis, readDeviceViews } from '@ccsync/service-kit';
-import { dedupeKeys, entryTokens, type PricingTable } from '@ccsync/usage';
+import { hmgetAll, type Redis, readDeviceViews, slices } from '@ccsync/service-kit';
+import { type CountedCopy, dedupeKeys, entryTokens, type PricingTable, reportedModelName } from '@ccsync/usage';
 import type { ChainableCommander, Result } from 'ioredis';
-import { CONFLICT, retryOnConflict } from './optimistic.ts';
-import { type CopyMove, type CountedCopy, type KnownMessages, type Settlement, settleCopies } from './settle-copies.ts';
-import { hmgetAll, slices } from './slices.ts';
+import { bucketOf, settleFirsts } from './bucket-firsts.ts';
+import { CONFLICT, execGuarded, retryOnConflict } from './optimistic.ts';
+import { type CopyMove, type KnownMessages, type Settlement, settleCopies } from './settle-copies.ts';
 
 /** A counted copy's member in `counted` and `counted-by-time`: unique per device and entry. */
 const countedMember = ({ device, entry }: CountedCopy) => `${device}:${entry.id}`;
@@ -130,13 +129,17 @@ function addMove(increments: Map<string, number>, move: CopyMove, field: (name: 
   add('entries', 1);
   for (const name of TOKEN_FIELDS) add(name, tokens[name]);
   add('costUSD', move.costUSD);
+  if (move.missingPricing) add('unpriced', 1);
 }
+
+/** Cost is the one float: a hash field `costUSD`, or a bucket field whose JSON ends with it. */
+const isCost = (field: string) => field === 'costUSD' || field.endsWith(',"costUSD"]');
 
 /** Writes summed increments to a hash; cost is a float, everything else an integer. */
 function incrementHash(transaction: ChainableCommander, key: string, increments: Map<string, number>) {
   for (const [field, amount] of increments) {
     if (amount === 0) continue;
-    if (field.endsWith('costUSD')) transaction.hincrbyfloat(key, field, amount);
+    if (isCost(field)) transaction.hincrbyfloat(key, field, amount);
     else transaction.hincrby(key, field, amount);
   }
 }
@@ -152,14 +155,15 @@ function aggregateMoves(moves: readonly CopyMove[]) {
   for (const move of moves) {
     const { device, entry } = move.copy;
     const time = Date.parse(entry.timestamp);
-    const start = Math.floor(time / BUCKET_MS) * BUCKET_MS;
+    const start = bucketOf(move.copy);
     const bucket = buckets.get(start) ?? new Map<string, number>();
     buckets.set(start, bucket);
-    const group = [device, entry.model ?? '', entry.projectPath ?? ''];
+    const model = reportedModelName(entry);
+    const group = [device, model ?? '', entry.projectPath ?? ''];
     addMove(bucket, move, (field) => JSON.stringify([...group, field]));
     for (const [kind, id] of [
       ['session', entry.sessionId],
-      ['model', entry.model],
+      ['model', model],
     ] as const) {
       if (id === undefined) continue;
       const summary = summaries[kind].get(id) ?? new Map<string, number>();
@@ -198,7 +202,7 @@ export async function projectUsageRecorded(
   const lastSeq = run.reduce((highest, { seq }) => Math.max(highest, seq), 0) as StreamSeq;
 
   return retryOnConflict(`UsageRecorded run ending at ${lastSeq}`, async () => {
-    await redis.watch(keys.messages(account), keys.replays(account), ...appliedKeys);
+    await redis.watch(keys.messages(account), keys.replays(account), keys.bucketFirsts(account), ...appliedKeys);
     const lookups = redis.pipeline();
     for (const [index, { event }] of run.entries()) {
       lookups.smismember(
@@ -224,6 +228,11 @@ export async function projectUsageRecorded(
     const settlements: Settlement[] = fresh.map((entries, index) =>
       settleCopies(known, devices[index] as DeviceId, entries, pricing),
     );
+    const aggregates = settlements.map((settlement) => aggregateMoves(settlement.moves));
+    const moves = settlements.flatMap((settlement) => settlement.moves);
+    const counted = new Map<string, CountedCopy | null>();
+    for (const { copy, sign } of moves) counted.set(countedMember(copy), sign === 1 ? copy : null);
+    const firsts = await settleFirsts(redis, keys, account, moves, counted);
 
     const transaction = redis.multi();
     const messageWrites = new Map(settlements.flatMap((settlement) => [...settlement.messageWrites]));
@@ -244,10 +253,8 @@ export async function projectUsageRecorded(
         );
     });
 
-    const counted = new Map<string, CountedCopy | null>();
-    for (const { copy, sign } of settlements.flatMap((settlement) => settlement.moves)) {
-      counted.set(countedMember(copy), sign === 1 ? copy : null);
-    }
+    if (firsts.set.size > 0) transaction.hset(keys.bucketFirsts(account), Object.fromEntries(firsts.set));
+    if (firsts.remove.length > 0) transaction.hdel(keys.bucketFirsts(account), ...firsts.remove);
     const gone = [...counted].filter(([, copy]) => copy === null).map(([member]) => member);
     const kept = [...counted].filter((pair): pair is [string, CountedCopy] => pair[1] !== null);
     for (const slice of slices(gone)) {
@@ -269,7 +276,7 @@ export async function projectUsageRecorded(
     const changed = new Map<DeviceId, { delta: UsageDelta; seq: StreamSeq }>();
     settlements.forEach((settlement, index) => {
       const { seq, event } = run[index] as Sequenced<DomainEvent<'UsageRecorded'>>;
-      const { buckets, summaries, lastSeen } = aggregateMoves(settlement.moves);
+      const { buckets, summaries, lastSeen } = aggregates[index] as ReturnType<typeof aggregateMoves>;
       for (const [start, increments] of buckets) incrementHash(transaction, keys.bucket(account, start), increments);
       if (buckets.size > 0)
         transaction.zadd(keys.bucketIndex(account), ...[...buckets.keys()].flatMap((start) => [start, start]));
@@ -295,7 +302,7 @@ export async function projectUsageRecorded(
       }
     });
     transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, lastSeq);
-    if ((await transaction.exec()) === null) return CONFLICT;
+    if ((await execGuarded(transaction)) === CONFLICT) return CONFLICT;
 
     const notices: UsageChanged[] = [];
     for (const [device, { delta, seq }] of changed) {

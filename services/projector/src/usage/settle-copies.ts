@@ -1,51 +1,15 @@
 import { type DeviceId, type UsageDelta, type UsageEntry, zeroTotals } from '@ccsync/contracts';
 import {
+  type CountedCopy,
   chooseWinner,
+  comparePositions,
   dedupeKeys,
   entryTokens,
   isSidechainReplay,
   messageCost,
   type PricingTable,
+  positionOf,
 } from '@ccsync/usage';
-
-/** Where a copy was read: ccusage orders entries, and breaks ties, by this. */
-export interface ReadPosition {
-  readonly device: DeviceId;
-  readonly file?: string;
-  readonly offset?: number;
-  /** An advisor iteration comes after its line's message. */
-  readonly part?: number;
-}
-
-/**
- * The copy of a message that counts, the device it came from, and, once a later copy replaced the
- * first, the first copy's position: like ccusage, a message keeps the place of its first copy.
- */
-export interface CountedCopy {
-  readonly device: DeviceId;
-  readonly entry: UsageEntry;
-  readonly first?: ReadPosition;
-}
-
-/** ccusage's read order: device directories, then files by path, then lines. */
-export function comparePositions(a: ReadPosition, b: ReadPosition): number {
-  if (a.device !== b.device) return a.device < b.device ? -1 : 1;
-  const [fileA, fileB] = [a.file ?? '', b.file ?? ''];
-  if (fileA !== fileB) return Buffer.compare(Buffer.from(fileA), Buffer.from(fileB));
-  return (a.offset ?? 0) - (b.offset ?? 0) || (a.part ?? 0) - (b.part ?? 0);
-}
-
-/** The position a counted copy is ordered by. */
-export function positionOf(copy: CountedCopy): ReadPosition {
-  if (copy.first !== undefined) return copy.first;
-  const { file, offset, part } = copy.entry;
-  return {
-    device: copy.device,
-    ...(file === undefined ? {} : { file }),
-    ...(offset === undefined ? {} : { offset }),
-    ...(part === undefined ? {} : { part }),
-  };
-}
 
 /** A stored de-duplication key: the counted copy, or a pointer to the key that holds it. */
 export type StoredMessage = CountedCopy | { readonly ref: string };
@@ -63,6 +27,8 @@ export interface CopyMove {
   readonly copy: CountedCopy;
   readonly sign: 1 | -1;
   readonly costUSD: number;
+  /** It has tokens but no price: reports flag its model `missingPricing`. */
+  readonly missingPricing: boolean;
 }
 
 /** What applying entries changes: keys to write, each device's totals, and the copies that count. */
@@ -97,10 +63,11 @@ export function settleCopies(
     moves: [],
   };
   const count = (copy: CountedCopy, sign: 1 | -1) => {
-    const costUSD = messageCost(copy.entry, pricing).costUSD;
-    settlement.moves.push({ copy, sign, costUSD });
-    const delta: UsageDelta = settlement.deltas.get(copy.device) ?? zeroTotals();
+    const cost = messageCost(copy.entry, pricing);
+    const costUSD = cost.costUSD;
     const tokens = entryTokens(copy.entry.usage);
+    settlement.moves.push({ copy, sign, costUSD, missingPricing: cost.unpriced && tokens.totalTokens > 0 });
+    const delta: UsageDelta = settlement.deltas.get(copy.device) ?? zeroTotals();
     delta.entries += sign;
     delta.inputTokens += sign * tokens.inputTokens;
     delta.outputTokens += sign * tokens.outputTokens;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CCUSAGE_OFFLINE_PRICING } from '../pricing/index.ts';
 import { parseTranscripts } from '../transcript/parse-transcript.ts';
 import { formatCcusageJson } from './ccusage-json.ts';
-import { dailyReport } from './daily.ts';
+import { dailyReport, type PeriodReport, periodReport, type UsageCell } from './periods.ts';
 
 const pricing = CCUSAGE_OFFLINE_PRICING;
 
@@ -154,5 +154,50 @@ describe('dailyReport', () => {
     expect(formatCcusageJson(dailyReport([], { timezone: 'UTC', pricing }))).toBe(
       '{\n  "daily": [],\n  "totals": {\n    "cacheCreationTokens": 0,\n    "cacheReadTokens": 0,\n    "inputTokens": 0,\n    "outputTokens": 0,\n    "totalCost": -0.0,\n    "totalTokens": 0\n  }\n}',
     );
+  });
+});
+
+describe('periodReport', () => {
+  const cell = (iso: string, modelName: string, inputTokens: number): UsageCell => ({
+    epochMs: Date.parse(iso),
+    modelName,
+    inputTokens,
+    outputTokens: 0,
+    cacheCreationTokens: 0,
+    cacheReadTokens: 0,
+    costUSD: inputTokens / 1000,
+    missingPricing: false,
+  });
+  // Saturday 2026-03-07, Sunday 2026-03-08, Monday 2026-03-09 (UTC).
+  const cells = [
+    cell('2026-03-09T10:00:00.000Z', 'b', 4),
+    cell('2026-03-07T10:00:00.000Z', 'a', 1),
+    cell('2026-03-08T10:00:00.000Z', 'b', 2),
+    cell('2026-03-08T11:00:00.000Z', 'a', 8),
+  ];
+  const rows = (report: PeriodReport) =>
+    (Object.values(report)[0] as (Record<string, unknown> & { modelsUsed: string[]; inputTokens: number })[]).map(
+      (row) => [row.week ?? row.month, row.inputTokens, row.modelsUsed],
+    );
+
+  it('starts weeks on the chosen day, with models in the order the days list them', () => {
+    expect(rows(periodReport(cells, 'weekly', { timezone: 'UTC' }))).toEqual([
+      ['2026-03-01', 1, ['a']],
+      ['2026-03-08', 14, ['b', 'a']],
+    ]);
+    expect(rows(periodReport(cells, 'weekly', { timezone: 'UTC', startOfWeek: 'monday' }))).toEqual([
+      ['2026-03-02', 11, ['a', 'b']],
+      ['2026-03-09', 4, ['b']],
+    ]);
+  });
+
+  it('filters days before grouping, and lists newest first on request', () => {
+    expect(rows(periodReport(cells, 'monthly', { timezone: 'UTC', since: '2026-03-08', order: 'desc' }))).toEqual([
+      ['2026-03', 14, ['b', 'a']],
+    ]);
+    expect(rows(periodReport(cells, 'weekly', { timezone: 'UTC', startOfWeek: 'monday', order: 'desc' }))).toEqual([
+      ['2026-03-09', 4, ['b']],
+      ['2026-03-02', 11, ['b', 'a']],
+    ]);
   });
 });
