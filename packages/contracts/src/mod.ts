@@ -60,8 +60,15 @@ export {
 export { AccountId, DEFAULT_ACCOUNT, DeviceId, EventId, Namespace, StreamSeq } from './ids.ts';
 export type { Names } from './names.ts';
 export { namesFor } from './names.ts';
+export {
+  ActiveBlockReply,
+  BlockChanged,
+  BlockDeviceShare,
+  CcusageBlock,
+  LiveBurnRate,
+} from './views/blocks.ts';
 export type { LiveKeys, SummaryKind, ViewKeys } from './views/keys.ts';
-export { BUCKET_MS, bucketFirstField, deviceViewKeys, liveKeys, viewKeys } from './views/keys.ts';
+export { BUCKET_MS, BURN_WINDOW_MINUTES, bucketFirstField, deviceViewKeys, liveKeys, viewKeys } from './views/keys.ts';
 export type { LiveMetricKeys } from './views/live-metrics-keys.ts';
 export { liveMetricKeys } from './views/live-metrics-keys.ts';
 export type { ProjectionRegistryKeys } from './views/projections.ts';

@@ -18,6 +18,9 @@ export interface Names {
   /** Core NATS (not stored) notices that a projection changed, for gateways to fan out. */
   usageChangedSubject(account: AccountId): string;
   readonly allUsageChangedSubjects: string;
+  /** Core NATS notices that an account's last 5-hour block changed. */
+  blocksChangedSubject(account: AccountId): string;
+  readonly allBlocksChangedSubjects: string;
   /** Core NATS notices that a device came online or went offline. */
   presenceChangedSubject(account: AccountId): string;
   readonly allPresenceChangedSubjects: string;
@@ -45,6 +48,8 @@ export function namesFor(namespace: Namespace): Names {
     accountEventSubjects: (account) => `${namespace}.events.${account}.>`,
     usageChangedSubject: (account) => `${namespace}.changes.${account}.usage`,
     allUsageChangedSubjects: `${namespace}.changes.*.usage`,
+    blocksChangedSubject: (account) => `${namespace}.changes.${account}.blocks`,
+    allBlocksChangedSubjects: `${namespace}.changes.*.blocks`,
     presenceChangedSubject: (account) => `${namespace}.changes.${account}.presence`,
     allPresenceChangedSubjects: `${namespace}.changes.*.presence`,
     presenceSubject: (account) => `${namespace}.presence.${account}`,

@@ -45,8 +45,9 @@ export function slices<T>(items: readonly T[], size = SLICE): T[][] {
   return result;
 }
 
-/** HMGET of any number of fields, in one round trip. */
+/** HMGET of any number of fields (none included), in one round trip. */
 export async function hmgetAll(redis: Redis, key: string, fields: readonly string[]): Promise<(string | null)[]> {
+  if (fields.length === 0) return [];
   if (fields.length <= SLICE) return redis.hmget(key, ...fields);
   const pipeline = redis.pipeline();
   for (const slice of slices(fields)) pipeline.hmget(key, ...slice);

@@ -32,6 +32,7 @@ export {
 } from './pricing/index.ts';
 export type {
   BlockProjection,
+  BlockSummary,
   BlocksReport,
   BlocksReportOptions,
   BlockTokenCounts,
@@ -40,6 +41,9 @@ export type {
   DailyReport,
   DailyReportOptions,
   DailyRow,
+  DeviceShare,
+  FirstSeen,
+  LastBlock,
   ModelBreakdown,
   MonthlyReport,
   MonthlyRow,
@@ -55,12 +59,16 @@ export type {
   WeeklyRow,
 } from './reports/index.ts';
 export {
+  blockSummary,
   blocksReport,
+  compareFirstSeen,
   dailyReport,
+  deviceShares,
   entryCells,
   formatCcusageJson,
   formatRustFloat,
   periodReport,
+  presentBlock,
   priceEntry,
   reportedModelName,
   WEEKDAYS,

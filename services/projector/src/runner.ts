@@ -1,6 +1,8 @@
 import {
+  type BlockChanged,
   type DomainEvent,
   decodeEvent,
+  liveKeys,
   type Names,
   StreamSeq,
   type UsageChanged,
@@ -8,7 +10,7 @@ import {
   viewKeys,
 } from '@ccsync/contracts';
 import type { Logger, NatsConnection, Redis } from '@ccsync/service-kit';
-import type { PricingTable } from '@ccsync/usage';
+import { blockSummary, deviceShares, type PricingTable, presentBlock } from '@ccsync/usage';
 import {
   AckPolicy,
   type ConsumerConfig,
@@ -44,6 +46,12 @@ export interface ProjectionRunner {
   /** Every event up to here is applied and acknowledged (the consumer's ack floor). */
   appliedThrough(): Promise<number>;
   stop(): Promise<void>;
+}
+
+/** A change notice for the gateways, on core NATS. */
+interface Notice {
+  readonly subject: string;
+  readonly body: unknown;
 }
 
 /** How long a failed event waits before JetStream redelivers it, e.g. while Redis is down. */
@@ -107,18 +115,44 @@ export async function startProjectionRunner(
     },
   };
 
-  /** Applies events that may share a transaction (see `runKey`), or one event of another type. */
-  const apply = async (run: readonly Sequenced<DomainEvent>[]): Promise<UsageChanged[]> => {
+  /**
+   * Applies events that may share a transaction (see `runKey`), or one event of another type, and
+   * returns the notices to send if this version is the one read from.
+   */
+  const apply = async (run: readonly Sequenced<DomainEvent>[]): Promise<Notice[]> => {
     const [first] = run;
     if (first === undefined) return [];
     const { seq, event } = first;
+    const usageNotices = (notices: readonly UsageChanged[]) =>
+      notices.map((notice) => ({ subject: names.usageChangedSubject(notice.account), body: notice }));
     switch (event.type) {
-      case 'UsageRecorded':
-        return projectUsageRecorded(redis, keys, event.account, run as Sequenced<typeof event>[], pricing);
+      case 'UsageRecorded': {
+        const live = runner.announce ? liveKeys(names) : undefined;
+        const applied = await projectUsageRecorded(
+          redis,
+          keys,
+          event.account,
+          run as Sequenced<typeof event>[],
+          pricing,
+          live,
+        );
+        const notices: Notice[] = usageNotices(applied.notices);
+        if (applied.lastBlock !== undefined) {
+          const { lastBlock } = applied;
+          const body: BlockChanged = {
+            account: event.account,
+            seq: applied.seq,
+            block: presentBlock(blockSummary(lastBlock), Date.now()),
+            devices: deviceShares(lastBlock),
+          };
+          notices.push({ subject: names.blocksChangedSubject(event.account), body });
+        }
+        return notices;
+      }
       case 'UsageCountersObserved':
-        return projectCountersObserved(redis, keys, seq, event);
+        return usageNotices(await projectCountersObserved(redis, keys, seq, event));
       case 'UsageSnapshotRecorded':
-        return projectUsageSnapshot(redis, keys, seq, event);
+        return usageNotices(await projectUsageSnapshot(redis, keys, seq, event));
       case 'DeviceRegistered':
         await redis.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
         return [];
@@ -169,9 +203,7 @@ export async function startProjectionRunner(
         const notices = await apply(events);
         for (const { message } of run) message.ack();
         applied += run.length;
-        if (runner.announce) {
-          for (const notice of notices) nc.publish(names.usageChangedSubject(notice.account), JSON.stringify(notice));
-        }
+        if (runner.announce) for (const { subject, body } of notices) nc.publish(subject, JSON.stringify(body));
       } catch (error) {
         // Later events wait too, so that one replica applies a device's events in order.
         log.warn({ err: error, seq: events[0]?.seq }, 'applying events failed; they will be redelivered');

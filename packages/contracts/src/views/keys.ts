@@ -61,6 +61,12 @@ export interface ViewKeys {
    * index by last-seen time in ms (sorted set).
    */
   summary(kind: SummaryKind, account: AccountId, id: string): string;
+  /**
+   * The account's last 5-hour block over every device, kept current with every event (JSON: its
+   * start, its chain's start, tokens, cost, models and each device's share); presented at read
+   * time, since being active, burn rate and projection depend on the instant.
+   */
+  lastBlock(account: AccountId): string;
   summaryIndex(kind: SummaryKind, account: AccountId): string;
   /** Events applied in one wall-clock second (counter, expires), for the apply rate. */
   appliedInSecond(epochSecond: number): string;
@@ -95,6 +101,7 @@ export function viewKeys(names: Names, version: number): ViewKeys {
     bucket: (account, startMs) => `${prefix}bucket:${account}:${startMs}`,
     bucketFirsts: (account) => `${prefix}bucket-firsts:${account}`,
     summary: (kind, account, id) => `${prefix}${kind}:${account}:${id}`,
+    lastBlock: (account) => `${prefix}last-block:${account}`,
     summaryIndex: (kind, account) => `${prefix}${kind}s:${account}`,
     appliedInSecond: (epochSecond) => `${prefix}applied-in:${epochSecond}`,
   };
@@ -110,6 +117,9 @@ export function deviceViewKeys(keys: ViewKeys, account: AccountId, device: Devic
   ];
 }
 
+/** The live burn rate's window in minutes; each minute's counters are kept a little longer. */
+export const BURN_WINDOW_MINUTES = 10;
+
 /**
  * Live data under `<ns>:live:`, as the seeds describe it: state with TTLs that is not history and
  * is never rebuilt, so it is outside the projection versions.
@@ -121,6 +131,11 @@ export interface LiveKeys {
   online(account: AccountId): string;
   /** Accounts with devices online (set), for the sweep that notices devices going away. */
   readonly onlineAccounts: string;
+  /**
+   * Tokens and cost of an account's messages timestamped in one minute (hash: `tokens`, `costUSD`;
+   * expires), for the burn rate over the last minutes.
+   */
+  burnMinute(account: AccountId, epochMinute: number): string;
 }
 
 export function liveKeys(names: Names): LiveKeys {
@@ -129,5 +144,6 @@ export function liveKeys(names: Names): LiveKeys {
     presence: (account, device) => `${prefix}presence:${account}:${device}`,
     online: (account) => `${prefix}online:${account}`,
     onlineAccounts: `${prefix}online-accounts`,
+    burnMinute: (account, epochMinute) => `${prefix}burn:${account}:${epochMinute}`,
   };
 }

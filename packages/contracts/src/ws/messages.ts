@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { SimpleUsageFields } from '../http/usage.ts';
 import { DeviceId, StreamSeq } from '../ids.ts';
+import { BlockChanged } from '../views/blocks.ts';
 import { PresenceChanged, UsageChanged } from '../views/usage.ts';
 
-export const Channel = z.enum(['usage', 'presence']);
+export const Channel = z.enum(['usage', 'presence', 'blocks']);
 export type Channel = z.infer<typeof Channel>;
 
 /** What a WebSocket client may send. */
@@ -23,6 +24,8 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 /** What the gateway sends. History-backed messages carry the stream sequence they reflect. */
 export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('token_usage_update'), seq: StreamSeq, payload: UsageChanged }),
+  /** On the `blocks` channel: the account's last block after the event at `seq`. */
+  z.object({ type: z.literal('block_update'), seq: StreamSeq, payload: BlockChanged }),
   /** On the `presence` channel: a device started or stopped sending heartbeats. */
   z.object({ type: z.literal('device_connected'), payload: PresenceChanged }),
   z.object({ type: z.literal('device_disconnected'), payload: PresenceChanged }),

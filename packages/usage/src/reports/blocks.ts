@@ -137,20 +137,57 @@ function closeBlock(draft: BlockDraft, lengthMs: number, now: number): BlockWind
     costUSD += cost;
     if (modelName !== undefined && !models.includes(modelName)) models.push(modelName);
   }
+  const first = draft.entries[0];
+  const last = draft.entries[draft.entries.length - 1];
+  return presentBlock(
+    {
+      startMs: draft.startMs,
+      firstMs: first?.epochMs ?? draft.startMs,
+      lastMs: last?.epochMs ?? draft.startMs,
+      entries: draft.entries.length,
+      tokenCounts,
+      costUSD,
+      models,
+    },
+    now,
+    lengthMs,
+  );
+}
+
+/** What a block is made of, whatever the time: enough to present it as ccusage would at any instant. */
+export interface BlockSummary {
+  readonly startMs: number;
+  /** The first and last messages' times. */
+  readonly firstMs: number;
+  readonly lastMs: number;
+  readonly entries: number;
+  readonly tokenCounts: BlockTokenCounts;
+  readonly costUSD: number;
+  /** In the order they first appear. */
+  readonly models: readonly string[];
+}
+
+/**
+ * A block as ccusage prints it at `now`: whether it is active, and its burn rate and projection,
+ * depend on the instant; everything else on its messages.
+ */
+export function presentBlock(
+  summary: BlockSummary,
+  now: number,
+  lengthMs = DEFAULT_SESSION_HOURS * HOUR_MS,
+): BlockWindow {
+  const { tokenCounts, costUSD, firstMs, lastMs } = summary;
   const totalTokens =
     tokenCounts.inputTokens +
     tokenCounts.outputTokens +
     tokenCounts.cacheCreationInputTokens +
     tokenCounts.cacheReadInputTokens;
-  const first = draft.entries[0];
-  const last = draft.entries[draft.entries.length - 1];
-  const endMs = draft.startMs + lengthMs;
-  const lastMs = last?.epochMs ?? draft.startMs;
+  const endMs = summary.startMs + lengthMs;
   const isActive = now - lastMs < lengthMs && now < endMs;
 
   let burnRate: BurnRate | null = null;
   let projection: BlockProjection | null = null;
-  const minutes = first === undefined ? 0 : (lastMs - first.epochMs) / MINUTE_MS;
+  const minutes = (lastMs - firstMs) / MINUTE_MS;
   if (isActive && minutes > 0) {
     burnRate = {
       costPerHour: (costUSD / minutes) * 60,
@@ -164,20 +201,20 @@ function closeBlock(draft: BlockDraft, lengthMs: number, now: number): BlockWind
       totalTokens: roundHalfAwayFromZero(totalTokens + burnRate.tokensPerMinute * remainingMinutes),
     };
   }
-  const startTime = new Date(draft.startMs).toISOString();
+  const startTime = new Date(summary.startMs).toISOString();
   return {
     actualEndTime: new Date(lastMs).toISOString(),
     burnRate,
     costUSD,
     endTime: new Date(endMs).toISOString(),
-    entries: draft.entries.length,
+    entries: summary.entries,
     id: startTime,
     isActive,
     isGap: false,
-    models,
+    models: [...summary.models],
     projection,
     startTime,
-    tokenCounts,
+    tokenCounts: { ...tokenCounts },
     totalTokens,
   };
 }

@@ -1,5 +1,6 @@
 export type {
   BlockProjection,
+  BlockSummary,
   BlocksReport,
   BlocksReportOptions,
   BlockTokenCounts,
@@ -7,8 +8,10 @@ export type {
   BurnRate,
   TokenLimitStatus,
 } from './blocks.ts';
-export { blocksReport } from './blocks.ts';
+export { blocksReport, presentBlock } from './blocks.ts';
 export { formatCcusageJson, formatRustFloat } from './ccusage-json.ts';
+export type { DeviceShare, FirstSeen, LastBlock } from './last-block.ts';
+export { blockSummary, compareFirstSeen, deviceShares } from './last-block.ts';
 export type {
   DailyReport,
   DailyReportOptions,

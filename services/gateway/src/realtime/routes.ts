@@ -1,4 +1,5 @@
 import {
+  BlockChanged,
   ClientMessage,
   type Names,
   PresenceChanged,
@@ -18,7 +19,7 @@ export interface RealtimeDeps {
 }
 
 /**
- * Relays the projector's change notices (usage and presence) to subscribed sockets. Returns a
+ * Relays the projector's change notices (usage, blocks and presence) to subscribed sockets. Returns a
  * function that stops listening to NATS.
  */
 export function startChangeRelay(fanOut: FanOut, { nc, names, logger }: RealtimeDeps): () => void {
@@ -37,6 +38,9 @@ export function startChangeRelay(fanOut: FanOut, { nc, names, logger }: Realtime
   const subscriptions = [
     relay(names.allUsageChangedSubjects, UsageChanged, (notice) =>
       fanOut.publish(notice.account, 'usage', { type: 'token_usage_update', seq: notice.seq, payload: notice }),
+    ),
+    relay(names.allBlocksChangedSubjects, BlockChanged, (notice) =>
+      fanOut.publish(notice.account, 'blocks', { type: 'block_update', seq: notice.seq, payload: notice }),
     ),
     relay(names.allPresenceChangedSubjects, PresenceChanged, (notice) =>
       fanOut.publish(notice.account, 'presence', {

@@ -55,7 +55,7 @@ export async function settleFirsts(
   }
 
   const fields = [...lowest.keys()];
-  const stored = fields.length === 0 ? [] : await hmgetAll(redis, keys.bucketFirsts(account), fields);
+  const stored = await hmgetAll(redis, keys.bucketFirsts(account), fields);
   fields.forEach((field, index) => {
     const position = lowest.get(field) as ReadPosition;
     const value = stored[index];
@@ -77,7 +77,7 @@ async function firstCounted(
   const start = Number(startText);
   const members = await redis.zrangebyscore(keys.countedByTime(account), start, `(${start + BUCKET_MS}`);
   const copies = new Map<string, CountedCopy | null>();
-  const values = members.length === 0 ? [] : await hmgetAll(redis, keys.counted(account), members);
+  const values = await hmgetAll(redis, keys.counted(account), members);
   members.forEach((member, index) => {
     const value = values[index];
     if (value !== null && value !== undefined) copies.set(member, JSON.parse(value) as CountedCopy);

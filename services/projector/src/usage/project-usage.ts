@@ -1,8 +1,10 @@
 import {
   type AccountId,
+  BURN_WINDOW_MINUTES,
   type DeviceId,
   type DomainEvent,
   deviceUsageFromHash,
+  type LiveKeys,
   type StreamSeq,
   type SummaryKind,
   shownDeviceHash,
@@ -14,9 +16,18 @@ import {
   zeroTotals,
 } from '@ccsync/contracts';
 import { hmgetAll, type Redis, readDeviceViews, slices } from '@ccsync/service-kit';
-import { type CountedCopy, dedupeKeys, entryTokens, type PricingTable, reportedModelName } from '@ccsync/usage';
+import {
+  type CountedCopy,
+  dedupeKeys,
+  entryTokens,
+  type LastBlock,
+  messageCost,
+  type PricingTable,
+  reportedModelName,
+} from '@ccsync/usage';
 import type { ChainableCommander, Result } from 'ioredis';
 import { bucketOf, settleFirsts } from './bucket-firsts.ts';
+import { settleLastBlock } from './last-block.ts';
 import { CONFLICT, execGuarded, retryOnConflict } from './optimistic.ts';
 import { type CopyMove, type KnownMessages, type Settlement, settleCopies } from './settle-copies.ts';
 
@@ -175,6 +186,40 @@ function aggregateMoves(moves: readonly CopyMove[]) {
   return { buckets, summaries, lastSeen };
 }
 
+/** What applying a run changed that others may want to hear of. */
+export interface UsageApplied {
+  readonly notices: UsageChanged[];
+  /** The account's last block, when the run changed it. */
+  readonly lastBlock: LastBlock | undefined;
+  readonly seq: StreamSeq;
+}
+
+/** How long a minute's burn counters are kept: past the window, so a read never misses one. */
+const BURN_TTL_SECONDS = (BURN_WINDOW_MINUTES + 5) * 60;
+
+/**
+ * Adds the tokens and cost of recent messages to their minute's live counters, in the apply's own
+ * transaction so that a redelivered event never adds twice. Older messages (a device catching up)
+ * are history, not the current rate.
+ */
+function addToBurn(transaction: ChainableCommander, live: LiveKeys, account: AccountId, moves: readonly CopyMove[]) {
+  const since = Date.now() - BURN_WINDOW_MINUTES * 60_000;
+  const minutes = new Map<number, { tokens: number; costUSD: number }>();
+  for (const { copy, sign, costUSD } of moves) {
+    const time = Date.parse(copy.entry.timestamp);
+    if (time < since) continue;
+    const minute = Math.floor(time / 60_000);
+    const sums = minutes.get(minute) ?? { tokens: 0, costUSD: 0 };
+    sums.tokens += sign * entryTokens(copy.entry.usage).totalTokens;
+    sums.costUSD += sign * costUSD;
+    minutes.set(minute, sums);
+  }
+  for (const [minute, { tokens, costUSD }] of minutes) {
+    const key = live.burnMinute(account, minute);
+    transaction.hincrby(key, 'tokens', tokens).hincrbyfloat(key, 'costUSD', costUSD).expire(key, BURN_TTL_SECONDS);
+  }
+}
+
 /**
  * Applies a run of UsageRecorded events of one account to the views, exactly once and with
  * ccusage's de-duplication across every device of the account. Everything the run changes
@@ -189,7 +234,8 @@ export async function projectUsageRecorded(
   account: AccountId,
   run: readonly Sequenced<DomainEvent<'UsageRecorded'>>[],
   pricing: PricingTable,
-): Promise<UsageChanged[]> {
+  live?: LiveKeys,
+): Promise<UsageApplied> {
   const devices = run.map(({ event }) => {
     if (event.device === undefined) throw new Error(`UsageRecorded ${event.id} has no device`);
     return event.device;
@@ -202,7 +248,13 @@ export async function projectUsageRecorded(
   const lastSeq = run.reduce((highest, { seq }) => Math.max(highest, seq), 0) as StreamSeq;
 
   return retryOnConflict(`UsageRecorded run ending at ${lastSeq}`, async () => {
-    await redis.watch(keys.messages(account), keys.replays(account), keys.bucketFirsts(account), ...appliedKeys);
+    await redis.watch(
+      keys.messages(account),
+      keys.replays(account),
+      keys.bucketFirsts(account),
+      keys.lastBlock(account),
+      ...appliedKeys,
+    );
     const lookups = redis.pipeline();
     for (const [index, { event }] of run.entries()) {
       lookups.smismember(
@@ -233,6 +285,14 @@ export async function projectUsageRecorded(
     const counted = new Map<string, CountedCopy | null>();
     for (const { copy, sign } of moves) counted.set(countedMember(copy), sign === 1 ? copy : null);
     const firsts = await settleFirsts(redis, keys, account, moves, counted);
+    const last = await settleLastBlock(
+      redis,
+      keys,
+      account,
+      moves,
+      counted,
+      (copy) => messageCost(copy.entry, pricing).costUSD,
+    );
 
     const transaction = redis.multi();
     const messageWrites = new Map(settlements.flatMap((settlement) => [...settlement.messageWrites]));
@@ -301,6 +361,11 @@ export async function projectUsageRecorded(
         changed.set(device, { delta: sumTotals([changed.get(device)?.delta ?? zeroTotals(), delta]), seq });
       }
     });
+    if (last.changed) {
+      if (last.block === undefined) transaction.del(keys.lastBlock(account));
+      else transaction.set(keys.lastBlock(account), JSON.stringify(last.block));
+    }
+    if (live !== undefined) addToBurn(transaction, live, account, moves);
     transaction.ccsyncAdvanceCheckpoint(keys.checkpoint, lastSeq);
     if ((await execGuarded(transaction)) === CONFLICT) return CONFLICT;
 
@@ -312,7 +377,7 @@ export async function projectUsageRecorded(
       const usage = deviceUsageFromHash(account, device, shownDeviceHash(...views));
       notices.push({ seq, account, device, delta, usage });
     }
-    return notices;
+    return { notices, lastBlock: last.changed ? last.block : undefined, seq: lastSeq };
   });
 }
 
