@@ -77,6 +77,24 @@ async function usage() {
 }
 
 describe('GET /api/admin/projections', () => {
+  it('shows an empty history, not an error, on a server whose ingest never started', async () => {
+    // A namespace of its own: no stream, no projector, no registry.
+    const empty = await startGateway(
+      parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0', CCSYNC_NAMESPACE: `${ns.names.namespace}x` })),
+      logger,
+    );
+    try {
+      const response = await fetch(`${empty.url}/api/admin/projections`, { headers: auth });
+      expect(response.status).toBe(200);
+      expect(ProjectionsReply.parse(await response.json())).toEqual({
+        projections: [],
+        stream: { events: 0, lastSeq: 0 },
+      });
+    } finally {
+      await empty.close();
+    }
+  });
+
   it('shows the active version caught up with the stream, and its apply rate', async () => {
     const seq = await push(5);
     const state = await waitFor(async () => {

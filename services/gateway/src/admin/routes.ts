@@ -7,7 +7,7 @@ import {
   principalOf,
   type Redis,
 } from '@ccsync/service-kit';
-import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 
 /** The rate is averaged over this many whole seconds before now. */
 const RATE_WINDOW_SECONDS = 10;
@@ -38,8 +38,16 @@ export function registerAdminRoutes(app: HttpServer, { nc, redis, names, registr
     async (request) => {
       assertOperator(principalOf(request), 'see the projections of every account');
       const streams = await jsm();
-      const stream = await streams.streams.info(names.eventStream);
-      const lastSeq = stream.state.last_seq;
+      // Ingest creates the stream on start: until then the history is empty, not an error.
+      const state = await streams.streams.info(names.eventStream).then(
+        (stream) => stream.state,
+        (error: unknown) => {
+          if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)
+            return { messages: 0, last_seq: 0 };
+          throw error;
+        },
+      );
+      const lastSeq = state.last_seq;
       const projections = await Promise.all(
         (await registry.list()).map(async (entry) => {
           const keys = viewKeys(names, entry.version);
@@ -71,7 +79,7 @@ export function registerAdminRoutes(app: HttpServer, { nc, redis, names, registr
           };
         }),
       );
-      return { projections, stream: { events: stream.state.messages, lastSeq } };
+      return { projections, stream: { events: state.messages, lastSeq } };
     },
   );
 
