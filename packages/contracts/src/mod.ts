@@ -27,7 +27,15 @@ export {
   UsageTokens,
 } from './events/usage-recorded.ts';
 export { CcusageDailyReport, UsageSnapshotRecordedV1 } from './events/usage-snapshot-recorded.ts';
-export { ErrorReply, HealthReply, ReadyReply } from './http/common.ts';
+export {
+  ForgeDailyQuery,
+  ForgeDailyReply,
+  ForgeDay,
+  ForgeMachinesReply,
+  ForgeModelsReply,
+  ForgeTotalsReply,
+} from './http/claudeforge.ts';
+export { ErrorReply, HealthReply, ReadyReply, TimeZone } from './http/common.ts';
 export {
   DEFAULT_METRIC_TTL_SECONDS,
   LiveMetric,

@@ -83,12 +83,18 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The token a request presents: `Authorization: Bearer`, or `X-API-Key` as Claudeforge's clients
+ * send it (seed 002), or `?token=` where the route allows it.
+ */
 function presentedToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     return match?.[1];
   }
+  const apiKey = request.headers['x-api-key'];
+  if (typeof apiKey === 'string') return apiKey.length > 0 ? apiKey : undefined;
   if (request.routeOptions.config.allowQueryToken === true) {
     const query = request.query as Record<string, unknown> | undefined;
     const token = query?.token;

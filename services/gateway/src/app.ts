@@ -19,6 +19,7 @@ import { loadPricingTable } from '@ccsync/usage';
 import websocket from '@fastify/websocket';
 import { registerAdminRoutes } from './admin/routes.ts';
 import { registerBlockRoutes } from './blocks/routes.ts';
+import { registerForgeRoutes } from './claudeforge/routes.ts';
 import type { GatewayEnv } from './config.ts';
 import { registerLiveMetricRoutes } from './live-metrics/routes.ts';
 import { FanOut } from './realtime/fan-out.ts';
@@ -67,6 +68,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   registerAdminRoutes(app, { nc, redis, names, registry });
   registerStatsRoutes(app, { redis, registry, pricing: await loadPricingTable(env.CCSYNC_PRICING_FILE) });
   registerBlockRoutes(app, { redis, names, registry });
+  registerForgeRoutes(app, { redis, names, registry });
   registerLiveMetricRoutes(app, { redis, nc, names });
   registerRealtimeRoutes(app, fanOut, { nc, names });
   const url = await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });

@@ -22,3 +22,16 @@ export const ReadyReply = z.object({
   checks: z.record(z.string(), z.enum(['up', 'down'])),
 });
 export type ReadyReply = z.infer<typeof ReadyReply>;
+
+/** An IANA timezone name that this runtime knows, such as Europe/Berlin. */
+export const TimeZone = z.string().refine(
+  (name) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: name });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'an IANA timezone such as Europe/Berlin' },
+);

@@ -1,4 +1,4 @@
-import { DeviceId, ErrorReply } from '@ccsync/contracts';
+import { DeviceId, ErrorReply, TimeZone } from '@ccsync/contracts';
 import { assertCanRead, type HttpServer, type ProjectionRegistry, principalOf, type Redis } from '@ccsync/service-kit';
 import { blocksReport, type Period, type PricingTable, periodReport, WEEKDAYS } from '@ccsync/usage';
 import { z } from 'zod';
@@ -17,21 +17,10 @@ export const BlocksQuery = z.object({
 });
 
 const day = z.string().regex(/^\d{4}-?\d{2}-?\d{2}$/, 'YYYYMMDD or YYYY-MM-DD');
-const timeZone = z.string().refine(
-  (name) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: name });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'an IANA timezone such as Europe/Berlin' },
-);
 
 export const PeriodQuery = z.object({
   /** Days are grouped in this timezone; UTC when omitted (the server has no "local" of the user's). */
-  tz: timeZone.default('UTC'),
+  tz: TimeZone.default('UTC'),
   device: DeviceId.optional(),
   /** A project path as the transcripts name it (`-home-me-src-app`). */
   project: z.string().min(1).max(512).optional(),

@@ -3,9 +3,11 @@ import {
   type AccountUsageReply,
   type DeviceId,
   DeviceId as DeviceIdSchema,
+  type DeviceListReply,
   type DeviceUsage,
   deviceUsageFromHash,
   deviceViewKeys,
+  type LiveKeys,
   shownDeviceHash,
   sumTotals,
   type ViewKeys,
@@ -43,4 +45,26 @@ export async function readAccountUsage(redis: Redis, keys: ViewKeys, account: Ac
     return deviceUsageFromHash(account, device, shownDeviceHash(...views));
   });
   return { devices: usage, totals: sumTotals(usage) };
+}
+
+/** The device list with presence: devices with usage, and devices online that have none yet. */
+export async function readDeviceList(
+  redis: Redis,
+  keys: ViewKeys,
+  live: LiveKeys,
+  account: AccountId,
+): Promise<DeviceListReply> {
+  const { devices } = await readAccountUsage(redis, keys, account);
+  const known = new Set<string>(devices.map((usage) => usage.device));
+  const online = (await redis.smembers(live.online(account))).filter((device) => !known.has(device)).sort();
+  const all = [...devices, ...online.map((device) => deviceUsageFromHash(account, DeviceIdSchema.parse(device), {}))];
+  const heartbeats =
+    all.length === 0 ? [] : await redis.mget(...all.map((usage) => live.presence(account, usage.device)));
+  return {
+    devices: all.map((usage, index) => ({
+      ...usage,
+      online: heartbeats[index] !== null && heartbeats[index] !== undefined,
+      lastHeartbeatAt: heartbeats[index] ?? null,
+    })),
+  };
 }

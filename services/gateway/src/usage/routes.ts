@@ -1,10 +1,8 @@
 import {
   AccountUsageReply,
-  DeviceId,
   DeviceListReply,
   DeviceUsageParams,
   DeviceUsageReply,
-  deviceUsageFromHash,
   ErrorReply,
   liveKeys,
   type Names,
@@ -17,7 +15,7 @@ import {
   principalOf,
   type Redis,
 } from '@ccsync/service-kit';
-import { readAccountUsage, readDeviceUsage } from './read-usage.ts';
+import { readAccountUsage, readDeviceList, readDeviceUsage } from './read-usage.ts';
 
 export function registerUsageRoutes(
   app: HttpServer,
@@ -42,20 +40,7 @@ export function registerUsageRoutes(
     async (request) => {
       const principal = principalOf(request);
       assertCanRead(principal);
-      const { account } = principal;
-      const { devices } = await readAccountUsage(redis, await registry.activeKeys(), account);
-      const known = new Set<string>(devices.map((usage) => usage.device));
-      const online = (await redis.smembers(live.online(account))).filter((device) => !known.has(device)).sort();
-      const all = [...devices, ...online.map((device) => deviceUsageFromHash(account, DeviceId.parse(device), {}))];
-      const heartbeats =
-        all.length === 0 ? [] : await redis.mget(...all.map((usage) => live.presence(account, usage.device)));
-      return {
-        devices: all.map((usage, index) => ({
-          ...usage,
-          online: heartbeats[index] !== null && heartbeats[index] !== undefined,
-          lastHeartbeatAt: heartbeats[index] ?? null,
-        })),
-      };
+      return readDeviceList(redis, await registry.activeKeys(), live, principal.account);
     },
   );
 
