@@ -52,6 +52,9 @@ export type {
   PeriodReportOptions,
   PeriodTotals,
   PricedEntry,
+  SessionReport,
+  SessionReportOptions,
+  SessionRow,
   TokenLimitStatus,
   UsageCell,
   Weekday,
@@ -71,6 +74,7 @@ export {
   presentBlock,
   priceEntry,
   reportedModelName,
+  sessionReport,
   WEEKDAYS,
 } from './reports/index.ts';
 export type { EntryTokens } from './tokens.ts';

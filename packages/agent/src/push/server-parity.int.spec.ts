@@ -157,6 +157,7 @@ describe.each([
         })),
       ),
       { query: 'weekly?tz=Asia/Kolkata&startOfWeek=monday', args: ['weekly', '-z', 'Asia/Kolkata', '-w', 'monday'] },
+      { query: 'session', args: ['session'] },
       {
         query: 'daily?tz=America/New_York&since=20260301&until=2026-03-12&order=desc',
         args: ['daily', '-z', 'America/New_York', '--since', '20260301', '--until', '20260312', '--order', 'desc'],

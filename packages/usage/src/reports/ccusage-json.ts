@@ -1,5 +1,6 @@
 import type { BlocksReport } from './blocks.ts';
 import type { PeriodReport } from './periods.ts';
+import type { SessionReport } from './sessions.ts';
 
 /** Numbers ccusage prints as floats (`0.0`, `2.0`, `3e-6`): its costs, rates and percentages are f64. */
 const FLOAT_KEYS: ReadonlySet<string> = new Set([
@@ -17,7 +18,7 @@ const INTEGRAL_AS_INTEGER_KEYS: ReadonlySet<string> = new Set(['costUSD']);
  * The report as `ccusage … --json` prints it: serde_json's pretty form (2 spaces), keys sorted, floats in
  * Rust's shortest round-trip notation. Byte-identical when the numbers are (without the trailing newline).
  */
-export function formatCcusageJson(report: PeriodReport | BlocksReport): string {
+export function formatCcusageJson(report: PeriodReport | SessionReport | BlocksReport): string {
   return formatValue(report, '', undefined);
 }
 

@@ -10,6 +10,7 @@ import { parseTranscriptLine, projectFromPath, sessionFromPath } from '../transc
 import { blocksReport } from './blocks.ts';
 import { formatCcusageJson } from './ccusage-json.ts';
 import { dailyReport, entryCells, periodReport } from './periods.ts';
+import { sessionReport } from './sessions.ts';
 
 /**
  * ccsync's reports against the real ccusage 20.0.24 on generated multi-device histories: tokens equal, every
@@ -98,6 +99,16 @@ describe.each(CORPORA)('ccusage parity on corpus seed $seed ($devices devices)',
   ] as const)('$period $args: same periods, models, tokens and costs', async ({ period, args, options }) => {
     const oracle = await ccusage([period, ...args]);
     const ours = periodReport(entryCells(entries, CCUSAGE_OFFLINE_PRICING), period, options);
+
+    expectSameReport(ours, oracle.json);
+    expect(formatCcusageJson(ours)).toBe(oracle.stdout.trimEnd());
+  });
+
+  it('session: same sessions, models, tokens and costs', async () => {
+    const oracle = await ccusage(['session']);
+    // Entry files here are `<device>/<path below projects>`.
+    const pathOf = (entry: UsageEntry) => entry.file?.slice(entry.file.indexOf('/') + 1);
+    const ours = sessionReport(entries, { pricing: CCUSAGE_OFFLINE_PRICING, pathOf });
 
     expectSameReport(ours, oracle.json);
     expect(formatCcusageJson(ours)).toBe(oracle.stdout.trimEnd());

@@ -31,3 +31,5 @@ export type {
 export { dailyReport, entryCells, periodReport, WEEKDAYS } from './periods.ts';
 export type { PricedEntry } from './priced-entry.ts';
 export { priceEntry, reportedModelName } from './priced-entry.ts';
+export type { SessionReport, SessionReportOptions, SessionRow } from './sessions.ts';
+export { sessionReport } from './sessions.ts';

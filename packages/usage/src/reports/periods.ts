@@ -15,7 +15,7 @@ export interface ModelBreakdown {
   readonly outputTokens: number;
 }
 
-interface PeriodRowFields {
+export interface PeriodRowFields {
   readonly cacheCreationTokens: number;
   readonly cacheReadTokens: number;
   readonly inputTokens: number;
@@ -105,7 +105,7 @@ interface Sums {
   missingPricing: boolean;
 }
 
-interface PeriodAccumulator {
+export interface PeriodAccumulator {
   readonly sums: Sums;
   readonly models: Map<string, Sums>;
 }
@@ -181,7 +181,7 @@ export function periodReport(cells: Iterable<UsageCell>, period: Period, options
   return { monthly: rows as MonthlyRow[], totals };
 }
 
-function accumulatorFor(periods: Map<string, PeriodAccumulator>, label: string): PeriodAccumulator {
+export function accumulatorFor(periods: Map<string, PeriodAccumulator>, label: string): PeriodAccumulator {
   let accumulator = periods.get(label);
   if (accumulator === undefined) {
     accumulator = { sums: emptySums(), models: new Map() };
@@ -190,7 +190,7 @@ function accumulatorFor(periods: Map<string, PeriodAccumulator>, label: string):
   return accumulator;
 }
 
-function modelSums(accumulator: PeriodAccumulator, model: string): Sums {
+export function modelSums(accumulator: PeriodAccumulator, model: string): Sums {
   let sums = accumulator.models.get(model);
   if (sums === undefined) {
     sums = emptySums();
@@ -208,7 +208,7 @@ function weekStart(date: CalendarDate, startOfWeek: number): CalendarDate {
   return utc.toISOString().slice(0, 10);
 }
 
-function periodRow({ sums, models }: PeriodAccumulator): PeriodRowFields {
+export function periodRow({ sums, models }: PeriodAccumulator): PeriodRowFields {
   const breakdowns = [...models.entries()].map(([modelName, model]): ModelBreakdown => {
     const breakdown = {
       cacheCreationTokens: model.cacheCreationTokens,
@@ -233,7 +233,7 @@ function periodRow({ sums, models }: PeriodAccumulator): PeriodRowFields {
   };
 }
 
-function periodTotals(rows: readonly PeriodRowFields[]): PeriodTotals {
+export function periodTotals(rows: readonly PeriodRowFields[]): PeriodTotals {
   // Rust's f64 sum starts at -0.0: an empty report prints "totalCost": -0.0.
   let totalCost = -0;
   let inputTokens = 0;
@@ -275,7 +275,7 @@ function addSums(sums: Sums, more: Sums): void {
   addTo(sums, { ...more, costUSD: more.cost }, more.missingPricing);
 }
 
-function addTo(sums: Sums, cell: Omit<UsageCell, 'epochMs' | 'modelName'>, missingPricing: boolean): void {
+export function addTo(sums: Sums, cell: Omit<UsageCell, 'epochMs' | 'modelName'>, missingPricing: boolean): void {
   sums.inputTokens += cell.inputTokens;
   sums.outputTokens += cell.outputTokens;
   sums.cacheCreationTokens += cell.cacheCreationTokens;

@@ -1,6 +1,6 @@
 import { DeviceId, ErrorReply, TimeZone } from '@ccsync/contracts';
 import { assertCanRead, type HttpServer, type ProjectionRegistry, principalOf, type Redis } from '@ccsync/service-kit';
-import { blocksReport, type Period, type PricingTable, periodReport, WEEKDAYS } from '@ccsync/usage';
+import { blocksReport, type Period, type PricingTable, periodReport, sessionReport, WEEKDAYS } from '@ccsync/usage';
 import { z } from 'zod';
 import { readCountedEntries } from './counted-entries.ts';
 import { readUsageCells } from './usage-cells.ts';
@@ -29,6 +29,11 @@ export const PeriodQuery = z.object({
   order: z.enum(['asc', 'desc']).default('asc'),
   /** The day weeks start on, for the weekly report. */
   startOfWeek: z.enum(WEEKDAYS).default('sunday'),
+});
+
+export const SessionQuery = z.object({
+  device: DeviceId.optional(),
+  project: z.string().min(1).max(512).optional(),
 });
 
 const HOUR_MS = 3_600_000;
@@ -92,6 +97,24 @@ export function registerStatsRoutes(app: HttpServer, { redis, registry, pricing 
       },
     );
   }
+
+  app.get(
+    '/api/stats/session',
+    {
+      schema: {
+        querystring: SessionQuery,
+        response: { 200: z.unknown(), 400: ErrorReply, 401: ErrorReply, 403: ErrorReply },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      assertCanRead(principal);
+      const { device, project } = request.query;
+      const entries = await readCountedEntries(redis, await registry.activeKeys(), principal.account, device);
+      const chosen = project === undefined ? entries : entries.filter((entry) => entry.projectPath === project);
+      return sessionReport(chosen, { pricing });
+    },
+  );
 
   app.get(
     '/api/stats/blocks',
