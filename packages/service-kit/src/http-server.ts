@@ -10,9 +10,12 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { type Authenticator, hashToken, registerBearerAuth } from './auth.ts';
+import { registerCors } from './cors.ts';
 import type { Logger } from './logger.ts';
 import { registerMetricsRoute } from './metrics.ts';
+import { registerOpenApi } from './openapi.ts';
 import type { Redis } from './redis.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 
 export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;
 
@@ -30,13 +33,19 @@ export interface HttpServerOptions {
   readonly bodyLimit?: number;
   /** Requests per minute per token (per address without one), counted in Redis across replicas. */
   readonly rateLimit?: { readonly redis: Redis; readonly keyPrefix: string; readonly perMinute: number };
+  /**
+   * Origins (`https://dash.example`) whose pages may call the API from a browser. Empty or absent:
+   * no CORS headers at all, so only same-origin pages can.
+   */
+  readonly corsOrigins?: readonly string[];
 }
 
 const VERSION = process.env.npm_package_version ?? '0.1.0';
 
 /**
  * The HTTP server every service starts from: zod validation and serialisation, one error shape,
- * bearer auth on everything but `/health` and `/ready`, and the two probes.
+ * security headers, CORS for the allowed origins, bearer auth on everything but `/health`,
+ * `/ready` and `/docs`, the two probes, and an OpenAPI document of every route at `/docs/json`.
  */
 export async function createHttpServer(options: HttpServerOptions) {
   const app = Fastify({
@@ -77,6 +86,11 @@ export async function createHttpServer(options: HttpServerOptions) {
       message: unexpected ? 'Internal error' : error.message,
     });
   });
+
+  // Each awaited, so their hooks run, in this order, before those of everything declared after.
+  await registerSecurityHeaders(app);
+  await registerCors(app, options.corsOrigins ?? []);
+  await registerOpenApi(app, { service: options.service, version: VERSION });
 
   if (options.rateLimit !== undefined) {
     const { redis, keyPrefix, perMinute } = options.rateLimit;

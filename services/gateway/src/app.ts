@@ -58,6 +58,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
       adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT, env.CCSYNC_METRICS_TOKEN),
     ),
     bodyLimit: env.GATEWAY_BODY_LIMIT_BYTES,
+    corsOrigins: env.GATEWAY_CORS_ORIGINS,
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });
   await app.register(websocket, { options: { maxPayload: env.GATEWAY_WS_MAX_MESSAGE_BYTES } });

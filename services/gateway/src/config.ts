@@ -1,6 +1,28 @@
 import { BaseEnv, port } from '@ccsync/service-kit';
 import { z } from 'zod';
 
+/**
+ * An origin as browsers send it in `Origin`: http or https, host and port. A trailing slash is
+ * forgiven and the rest normalised (`HTTPS://Dash.Example:443/` is `https://dash.example`), since
+ * the match against `Origin` is exact.
+ */
+const Origin = z.string().transform((value, ctx) => {
+  const url = URL.parse(value);
+  const bare =
+    url !== null &&
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.username === '' &&
+    url.password === '' &&
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '';
+  if (url === null || !bare) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not an origin such as https://dash.example` });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
 export const GatewayEnv = BaseEnv.extend({
   /** REST, WebSocket and (later) the dashboard. */
   GATEWAY_PORT: port(3000),
@@ -19,5 +41,16 @@ export const GatewayEnv = BaseEnv.extend({
     .int()
     .positive()
     .default(64 * 1024),
+  /** Comma-separated origins whose pages may call the API from a browser. None: same-origin only. */
+  GATEWAY_CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ''),
+    )
+    .pipe(z.array(Origin))
+    .default([]),
 });
 export type GatewayEnv = z.infer<typeof GatewayEnv>;
