@@ -37,6 +37,13 @@ export {
 } from './http/claudeforge.ts';
 export { ErrorReply, HealthReply, ReadyReply, TimeZone } from './http/common.ts';
 export {
+  ConfigReply,
+  LogLevel,
+  RedisConfigReply,
+  RuntimeSettings,
+  RuntimeSettingsUpdate,
+} from './http/config.ts';
+export {
   DEFAULT_METRIC_TTL_SECONDS,
   LiveMetric,
   LiveMetricChanged,

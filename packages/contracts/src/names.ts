@@ -35,6 +35,8 @@ export interface Names {
   readonly projectionsChangedSubject: string;
   /** The NATS KV bucket of accounts and token hashes: state that must survive Redis. */
   readonly authBucket: string;
+  /** The NATS KV bucket of the settings that can change at run time. */
+  readonly configBucket: string;
   /** The prefix of every Redis key of this namespace. */
   readonly redisPrefix: string;
 }
@@ -58,6 +60,7 @@ export function namesFor(namespace: Namespace): Names {
     projectorConsumer: (version) => `${namespace}_projector_v${version}`,
     projectionsChangedSubject: `${namespace}.projections.changed`,
     authBucket: `${namespace}_auth`,
+    configBucket: `${namespace}_config`,
     redisPrefix: `${namespace}:`,
   };
 }

@@ -10,6 +10,8 @@ export const Errors = {
   DeviceRequired: createError('CCSYNC_DEVICE_REQUIRED', 'Name the device: this token is not bound to one', 400),
   NotFound: createError('CCSYNC_NOT_FOUND', '%s', 404),
   Conflict: createError('CCSYNC_CONFLICT', '%s', 409),
+  /** A setting that is read at start only: it changes in the environment, with a restart. */
+  RestartRequired: createError('CCSYNC_RESTART_REQUIRED', '%s', 409),
   Validation: createError('CCSYNC_VALIDATION', '%s', 400),
   StoreUnavailable: createError('CCSYNC_STORE_UNAVAILABLE', 'The event store is unavailable; retry later', 503),
   ViewsUnavailable: createError('CCSYNC_VIEWS_UNAVAILABLE', 'The views store is unavailable; retry later', 503),

@@ -40,7 +40,8 @@ export interface HttpServerOptions {
   readonly corsOrigins?: readonly string[];
 }
 
-const VERSION = process.env.npm_package_version ?? '0.1.0';
+/** The running release, as `/health` and the API document report it. */
+export const SERVICE_VERSION = process.env.npm_package_version ?? '0.1.0';
 
 /**
  * The HTTP server every service starts from: zod validation and serialisation, one error shape,
@@ -90,7 +91,7 @@ export async function createHttpServer(options: HttpServerOptions) {
   // Each awaited, so their hooks run, in this order, before those of everything declared after.
   await registerSecurityHeaders(app);
   await registerCors(app, options.corsOrigins ?? []);
-  await registerOpenApi(app, { service: options.service, version: VERSION });
+  await registerOpenApi(app, { service: options.service, version: SERVICE_VERSION });
 
   if (options.rateLimit !== undefined) {
     const { redis, keyPrefix, perMinute } = options.rateLimit;
@@ -134,7 +135,7 @@ export async function createHttpServer(options: HttpServerOptions) {
   app.get('/health', { config: { public: true }, schema: { response: { 200: HealthReply } } }, async () => ({
     status: 'ok' as const,
     service: options.service,
-    version: VERSION,
+    version: SERVICE_VERSION,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
   }));
 

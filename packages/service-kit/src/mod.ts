@@ -16,7 +16,7 @@ export {
 export { BaseEnv, ConfigError, parseEnv, port } from './config.ts';
 export { Errors } from './errors.ts';
 export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http-server.ts';
-export { createHttpServer } from './http-server.ts';
+export { createHttpServer, SERVICE_VERSION } from './http-server.ts';
 export type { Logger } from './logger.ts';
 export { createLogger, redactUrl } from './logger.ts';
 export { Counter, createMetrics, Gauge, Histogram } from './metrics.ts';
@@ -26,6 +26,7 @@ export { highestConsumerVersion, ProjectionRegistry } from './projections.ts';
 export { connectRedis, hmgetAll, Redis, redisIsUp, slices, waitForRedis } from './redis.ts';
 export type { RunningService } from './run-service.ts';
 export { runService } from './run-service.ts';
+export { RuntimeConfig } from './runtime-config.ts';
 export type { IssueTokenCommand } from './token-store.ts';
 export { TokenStore, tokenIdOf } from './token-store.ts';
 export { readDeviceViews } from './views.ts';

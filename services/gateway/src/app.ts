@@ -10,6 +10,7 @@ import {
   natsIsUp,
   ProjectionRegistry,
   type RunningService,
+  RuntimeConfig,
   redisIsUp,
   resolveAdminToken,
   TokenStore,
@@ -24,6 +25,7 @@ import type { GatewayEnv } from './config.ts';
 import { registerLiveMetricRoutes } from './live-metrics/routes.ts';
 import { FanOut } from './realtime/fan-out.ts';
 import { registerRealtimeRoutes, startChangeRelay } from './realtime/routes.ts';
+import { registerSettingsRoutes } from './settings/routes.ts';
 import { registerStatsRoutes } from './stats/routes.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
 
@@ -39,6 +41,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   const redis = connectRedis(env.REDIS_URL, 'ccsync-gateway', logger);
 
   const store = await TokenStore.open(nc, names);
+  const runtime = await RuntimeConfig.open(nc, names, logger);
   const metrics = createMetrics('gateway');
   const app = await createHttpServer({
     service: 'gateway',
@@ -61,6 +64,13 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
     corsOrigins: env.GATEWAY_CORS_ORIGINS,
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });
+  // A level set at run time wins over the one the process started with, until it is cleared.
+  // Fastify's request loggers are children of app.log, made per request, so they follow it.
+  const startLevel = logger.level;
+  runtime.onChange((settings) => {
+    logger.level = settings.logLevel ?? startLevel;
+    app.log.level = logger.level;
+  });
   await app.register(websocket, { options: { maxPayload: env.GATEWAY_WS_MAX_MESSAGE_BYTES } });
   const fanOut = new FanOut();
   const stopRelay = startChangeRelay(fanOut, { nc, names, logger });
@@ -70,7 +80,8 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   registerStatsRoutes(app, { redis, registry, pricing: await loadPricingTable(env.CCSYNC_PRICING_FILE) });
   registerBlockRoutes(app, { redis, names, registry });
   registerForgeRoutes(app, { redis, names, registry });
-  registerLiveMetricRoutes(app, { redis, nc, names });
+  registerLiveMetricRoutes(app, { redis, nc, names, runtime });
+  registerSettingsRoutes(app, { env, names, redis, runtime });
   registerRealtimeRoutes(app, fanOut, { nc, names });
   const url = await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });
 
@@ -81,6 +92,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
       // Going away (1001) tells clients to reconnect, to another replica if there is one.
       for (const client of app.websocketServer.clients) client.close(1001, 'server shutting down');
       await app.close();
+      runtime.close();
       await nc.drain();
       await redis.quit();
     },

@@ -59,7 +59,7 @@ afterAll(async () => {
 });
 
 interface Route {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly path: string;
   readonly body?: unknown;
   /** The callers allowed, and the status they get; everyone else is refused. */
@@ -91,6 +91,10 @@ const ROUTES: readonly Route[] = [
   },
   { method: 'DELETE', path: '/api/metrics/matrix.absent', allowed: { operator: 404, admin: 404, device: 404 } },
   { method: 'GET', path: '/api/admin/projections', allowed: { operator: 200 } },
+  { method: 'GET', path: '/api/config', allowed: { operator: 200 } },
+  { method: 'PUT', path: '/api/config', body: {}, allowed: { operator: 200 } },
+  { method: 'GET', path: '/api/config/redis', allowed: { operator: 200 } },
+  { method: 'PUT', path: '/api/config/redis', body: {}, allowed: { operator: 409 } },
   { method: 'POST', path: '/api/admin/projections/rebuild', allowed: { operator: 202 } },
   { method: 'GET', path: '/metrics', allowed: { operator: 200, admin: 200, metrics: 200 } },
   {

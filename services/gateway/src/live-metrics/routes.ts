@@ -1,5 +1,6 @@
 import {
   type AccountId,
+  DEFAULT_METRIC_TTL_SECONDS,
   ErrorReply,
   LiveMetric,
   type LiveMetricChanged,
@@ -20,6 +21,7 @@ import {
   type NatsConnection,
   principalOf,
   type Redis,
+  type RuntimeConfig,
 } from '@ccsync/service-kit';
 import { z } from 'zod';
 
@@ -27,6 +29,8 @@ export interface LiveMetricRouteDeps {
   readonly redis: Redis;
   readonly nc: NatsConnection;
   readonly names: Names;
+  /** Where the default TTL may have been changed at run time. */
+  readonly runtime: RuntimeConfig;
 }
 
 /** What a metric's Redis string holds: the metric less its key, which the Redis key carries. */
@@ -47,7 +51,7 @@ async function execAll(transaction: ReturnType<Redis['multi']>): Promise<unknown
  * that expires with it; the account's index (a sorted set by expiry) is what lets them be listed
  * without scanning keys. Every change is announced on core NATS for gateways to fan out.
  */
-export function registerLiveMetricRoutes(app: HttpServer, { redis, nc, names }: LiveMetricRouteDeps): void {
+export function registerLiveMetricRoutes(app: HttpServer, { redis, nc, names, runtime }: LiveMetricRouteDeps): void {
   const keys = liveMetricKeys(names);
   const announce = (account: AccountId, notice: LiveMetricChanged) =>
     nc.publish(metricsChangedSubject(names, account), JSON.stringify(notice));
@@ -112,7 +116,8 @@ export function registerLiveMetricRoutes(app: HttpServer, { redis, nc, names }: 
       assertCanWriteMetrics(principal);
       const { account } = principal;
       const { key } = request.params;
-      const { value, ttlSeconds } = request.body;
+      const { value } = request.body;
+      const ttlSeconds = request.body.ttlSeconds ?? runtime.current().metricTtlSeconds ?? DEFAULT_METRIC_TTL_SECONDS;
       const now = Date.now();
       const expiresAtMs = now + ttlSeconds * 1000;
       const metric: LiveMetric = {
