@@ -55,6 +55,7 @@ export {
   SetMetricRequest,
 } from './http/live-metrics.ts';
 export { ProjectionStatus, ProjectionsReply, RebuildReply } from './http/projections.ts';
+export { StatusReply } from './http/status.ts';
 export {
   AccountUsageReply,
   DeviceHeartbeat,

@@ -27,6 +27,7 @@ import { FanOut } from './realtime/fan-out.ts';
 import { registerRealtimeRoutes, startChangeRelay } from './realtime/routes.ts';
 import { registerSettingsRoutes } from './settings/routes.ts';
 import { registerStatsRoutes } from './stats/routes.ts';
+import { registerStatusRoutes } from './status/routes.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
 
 export interface Gateway extends RunningService {
@@ -75,6 +76,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   const fanOut = new FanOut();
   const stopRelay = startChangeRelay(fanOut, { nc, names, logger });
   const registry = new ProjectionRegistry(redis, names);
+  registerStatusRoutes(app, { nc, redis, names, registry });
   registerUsageRoutes(app, { redis, names, registry });
   registerAdminRoutes(app, { nc, redis, names, registry });
   registerStatsRoutes(app, { redis, registry, pricing: await loadPricingTable(env.CCSYNC_PRICING_FILE) });

@@ -68,6 +68,7 @@ interface Route {
 
 const readers = { operator: 200, admin: 200, viewer: 200 } as const;
 const ROUTES: readonly Route[] = [
+  { method: 'GET', path: '/api/status', allowed: readers },
   { method: 'GET', path: '/api/usage', allowed: readers },
   { method: 'GET', path: '/api/devices', allowed: readers },
   { method: 'GET', path: '/api/usage/team-box', allowed: { operator: 404, admin: 404, viewer: 404 } },

@@ -8,6 +8,7 @@ import {
   PushUsageReply,
   RegisterDeviceReply,
   ServerMessage,
+  StatusReply,
 } from '@ccsync/contracts';
 import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
 import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
@@ -288,6 +289,28 @@ describe('two accounts on one server', () => {
     );
     deviceSocket.send({ type: 'update_usage', deviceId: 'acme-box', tokens: 1, idempotencyKey: 'own' });
     await deviceSocket.next((message) => message.type === 'usage_recorded');
+  });
+});
+
+describe('GET /api/status', () => {
+  it('reports NATS, Redis, the history, the views’ lag and the account’s devices', async () => {
+    const seq = await push('status-box', ['status-1'], 5);
+    await waitFor(async () => {
+      const reply = StatusReply.parse(await (await fetch(`${gateway.url}/api/status`, { headers: auth })).json());
+      return reply.views.checkpoint >= seq ? reply : undefined;
+    }).then((reply) => {
+      expect(reply).toMatchObject({
+        service: 'ccsync',
+        nats: { connected: true },
+        redis: { connected: true },
+        history: { lastSeq: seq },
+        views: { lagEvents: 0 },
+        account: { id: 'default' },
+      });
+      expect(reply.history.events).toBeGreaterThanOrEqual(seq);
+      expect(reply.views.version).toBeGreaterThan(0);
+      expect(reply.account.devices).toBeGreaterThan(0);
+    });
   });
 });
 

@@ -9,6 +9,21 @@ import {
 } from '@ccsync/service-kit';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 
+/** The event stream's size. Ingest creates the stream on start: until then the history is empty. */
+export async function historyState(
+  jsm: JetStreamManager,
+  names: Names,
+): Promise<{ readonly messages: number; readonly last_seq: number }> {
+  return jsm.streams.info(names.eventStream).then(
+    (stream) => stream.state,
+    (error: unknown) => {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)
+        return { messages: 0, last_seq: 0 };
+      throw error;
+    },
+  );
+}
+
 /** The rate is averaged over this many whole seconds before now. */
 const RATE_WINDOW_SECONDS = 10;
 
@@ -38,15 +53,7 @@ export function registerAdminRoutes(app: HttpServer, { nc, redis, names, registr
     async (request) => {
       assertOperator(principalOf(request), 'see the projections of every account');
       const streams = await jsm();
-      // Ingest creates the stream on start: until then the history is empty, not an error.
-      const state = await streams.streams.info(names.eventStream).then(
-        (stream) => stream.state,
-        (error: unknown) => {
-          if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)
-            return { messages: 0, last_seq: 0 };
-          throw error;
-        },
-      );
+      const state = await historyState(streams, names);
       const lastSeq = state.last_seq;
       const projections = await Promise.all(
         (await registry.list()).map(async (entry) => {
