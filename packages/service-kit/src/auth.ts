@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AccountId, DeviceId } from '@ccsync/contracts';
+import { type AccountId, DEFAULT_ACCOUNT, type DeviceId } from '@ccsync/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { BaseEnv } from './config.ts';
 import { Errors } from './errors.ts';
+import { jwtAuthenticator } from './jwt.ts';
 import type { TokenStore } from './token-store.ts';
 
 /**
@@ -59,6 +61,27 @@ export function tokenStoreAuthenticator(store: TokenStore, bootstrap: Authentica
         : { account: stored.account, scope: stored.scope, device: stored.device };
     },
   };
+}
+
+/**
+ * Every kind of token an account-facing service accepts: JWTs when a key is configured, the
+ * tokens from the environment, then the ones issued through the API.
+ */
+export function accountAuthenticator(env: BaseEnv, store: TokenStore, adminToken: string): Authenticator {
+  const issued = tokenStoreAuthenticator(
+    store,
+    adminTokenAuthenticator(adminToken, DEFAULT_ACCOUNT, env.CCSYNC_METRICS_TOKEN),
+  );
+  return jwtAuthenticator(
+    {
+      ...(env.CCSYNC_JWT_SECRET === undefined ? {} : { secret: env.CCSYNC_JWT_SECRET }),
+      ...(env.CCSYNC_JWT_PUBLIC_KEY === undefined ? {} : { publicKey: env.CCSYNC_JWT_PUBLIC_KEY }),
+      ...(env.CCSYNC_JWT_ISSUER === undefined ? {} : { issuer: env.CCSYNC_JWT_ISSUER }),
+      audience: env.CCSYNC_JWT_AUDIENCE,
+    },
+    store,
+    issued,
+  );
 }
 
 /** Managing tokens, devices and configuration: admins only. */

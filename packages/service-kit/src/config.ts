@@ -20,6 +20,14 @@ export const BaseEnv = z.object({
   CCSYNC_NAMESPACE: Namespace.default(Namespace.parse('ccsync')),
   /** The bootstrap admin bearer token. Required in production; generated once in development. */
   CCSYNC_ADMIN_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
+  /** JWTs signed with this HS256 secret are accepted as tokens (seed 004's web and mobile clients). */
+  CCSYNC_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  /** JWTs signed with the private half of this PEM public key (RS256, ES256, EdDSA) are accepted. */
+  CCSYNC_JWT_PUBLIC_KEY: z.string().min(1).optional(),
+  /** When set, a JWT's `iss` must be this. */
+  CCSYNC_JWT_ISSUER: z.string().min(1).optional(),
+  /** A JWT's `aud` must be this. */
+  CCSYNC_JWT_AUDIENCE: z.string().min(1).default('ccsync'),
   /** A token that may read `/metrics` and nothing else, for Prometheus. */
   CCSYNC_METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
   /**

@@ -2,6 +2,7 @@ export type { ResolvedAdminToken } from './admin-token.ts';
 export { announceGeneratedToken, generateAdminToken, resolveAdminToken } from './admin-token.ts';
 export type { Authenticator, Principal, Scope } from './auth.ts';
 export {
+  accountAuthenticator,
   adminTokenAuthenticator,
   assertAdmin,
   assertCanRead,
@@ -17,6 +18,8 @@ export { BaseEnv, ConfigError, parseEnv, port } from './config.ts';
 export { Errors } from './errors.ts';
 export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http-server.ts';
 export { createHttpServer, SERVICE_VERSION } from './http-server.ts';
+export type { JwtOptions } from './jwt.ts';
+export { jwtAuthenticator } from './jwt.ts';
 export type { Logger } from './logger.ts';
 export { createLogger, redactUrl } from './logger.ts';
 export { Counter, createMetrics, Gauge, Histogram } from './metrics.ts';

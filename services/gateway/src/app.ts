@@ -1,6 +1,6 @@
-import { DEFAULT_ACCOUNT, namesFor } from '@ccsync/contracts';
+import { namesFor } from '@ccsync/contracts';
 import {
-  adminTokenAuthenticator,
+  accountAuthenticator,
   announceGeneratedToken,
   connectNats,
   connectRedis,
@@ -14,7 +14,6 @@ import {
   redisIsUp,
   resolveAdminToken,
   TokenStore,
-  tokenStoreAuthenticator,
 } from '@ccsync/service-kit';
 import { loadPricingTable } from '@ccsync/usage';
 import websocket from '@fastify/websocket';
@@ -57,10 +56,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
           },
         }),
     logger,
-    authenticator: tokenStoreAuthenticator(
-      store,
-      adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT, env.CCSYNC_METRICS_TOKEN),
-    ),
+    authenticator: accountAuthenticator(env, store, admin.token),
     bodyLimit: env.GATEWAY_BODY_LIMIT_BYTES,
     corsOrigins: env.GATEWAY_CORS_ORIGINS,
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },

@@ -1,6 +1,6 @@
-import { DEFAULT_ACCOUNT, namesFor } from '@ccsync/contracts';
+import { namesFor } from '@ccsync/contracts';
 import {
-  adminTokenAuthenticator,
+  accountAuthenticator,
   announceGeneratedToken,
   connectNats,
   connectRedis,
@@ -13,7 +13,6 @@ import {
   redisIsUp,
   resolveAdminToken,
   TokenStore,
-  tokenStoreAuthenticator,
 } from '@ccsync/service-kit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { registerAccountRoutes } from './accounts/routes.ts';
@@ -61,10 +60,7 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
           },
         }),
     logger,
-    authenticator: tokenStoreAuthenticator(
-      store,
-      adminTokenAuthenticator(admin.token, DEFAULT_ACCOUNT, env.CCSYNC_METRICS_TOKEN),
-    ),
+    authenticator: accountAuthenticator(env, store, admin.token),
     bodyLimit: env.INGEST_BODY_LIMIT_BYTES,
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });
