@@ -5,6 +5,8 @@ export {
   IssueTokenRequest,
   RegisterDeviceReply,
   RegisterDeviceRequest,
+  RemoveMachineParams,
+  RemoveMachineReply,
   StoredAccount,
   StoredToken,
   TokenId,

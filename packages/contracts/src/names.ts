@@ -13,6 +13,8 @@ export interface Names {
   readonly eventSubjects: string;
   /** The subject an account's event of one type is published on. */
   eventSubject(account: AccountId, type: EventType): string;
+  /** Every account's events of one type, for filtered reads. */
+  eventsOfType(type: EventType): string;
   /** All of one account's events, for filtered replays. */
   accountEventSubjects(account: AccountId): string;
   /** Core NATS (not stored) notices that a projection changed, for gateways to fan out. */
@@ -47,6 +49,7 @@ export function namesFor(namespace: Namespace): Names {
     eventStream: `${namespace}_events`,
     eventSubjects: `${namespace}.events.>`,
     eventSubject: (account, type) => `${namespace}.events.${account}.${type}`,
+    eventsOfType: (type) => `${namespace}.events.*.${type}`,
     accountEventSubjects: (account) => `${namespace}.events.${account}.>`,
     usageChangedSubject: (account) => `${namespace}.changes.${account}.usage`,
     allUsageChangedSubjects: `${namespace}.changes.*.usage`,

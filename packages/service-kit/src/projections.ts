@@ -49,7 +49,10 @@ return { 1, n }`;
 const REQUEST_REBUILD = `${NEW_VERSION}
 local all = redis.call('HGETALL', KEYS[2])
 for i = 1, #all, 2 do
-  if cjson.decode(all[i + 1]).state == 'building' then return { 0, tonumber(all[i]) } end
+  if cjson.decode(all[i + 1]).state == 'building' then
+    if ARGV[5] ~= 'supersede' then return { 0, tonumber(all[i]) } end
+    retire(all[i])
+  end
 end
 return { 1, create('building', ARGV[4]) }`;
 
@@ -103,9 +106,25 @@ export class ProjectionRegistry {
     return viewKeys(this.#names, (await this.activeVersion()) ?? 0);
   }
 
-  /** The highest stream sequence applied to the active views; 0 before any. */
+  /**
+   * The highest stream sequence applied to the active views; 0 before any. With several projector
+   * replicas, an earlier event may still be in flight: `activeAppliedThrough` is the one to wait on.
+   */
   async activeCheckpoint(): Promise<number> {
     return Number((await this.#redis.get((await this.activeKeys()).checkpoint)) ?? 0);
+  }
+
+  /**
+   * Every event up to this stream sequence is applied to the active views and acknowledged (its
+   * consumer's ack floor), however many replicas share the work; 0 before any.
+   */
+  async activeAppliedThrough(jsm: JetStreamManager): Promise<number> {
+    const version = await this.activeVersion();
+    if (version === undefined) return 0;
+    const consumer = await jsm.consumers
+      .info(this.#names.eventStream, this.#names.projectorConsumer(version))
+      .catch(() => undefined);
+    return consumer?.ack_floor.stream_seq ?? 0;
   }
 
   /**
@@ -124,13 +143,22 @@ export class ProjectionRegistry {
     return version;
   }
 
-  /** Starts building a new version beside the active one; returns it, or the one already building. */
-  async requestRebuild(jsm: JetStreamManager, reason: string): Promise<{ version: number; created: boolean }> {
+  /**
+   * Starts building a new version beside the active one; returns it, or the one already building.
+   * With `supersede`, a version already building is retired and a new one started: what changed
+   * (a device removed) must be known from the first event on.
+   */
+  async requestRebuild(
+    jsm: JetStreamManager,
+    reason: string,
+    { supersede = false }: { readonly supersede?: boolean } = {},
+  ): Promise<{ version: number; created: boolean }> {
     const [created, version] = (await this.#redis.eval(
       REQUEST_REBUILD,
       3,
       ...this.#scriptKeys(),
       ...(await this.#args(jsm, reason)),
+      supersede ? 'supersede' : '',
     )) as [number, number];
     return { version, created: created === 1 };
   }

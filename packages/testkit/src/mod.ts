@@ -18,5 +18,6 @@ export type { CorpusDevice, CorpusFile, TranscriptCorpus, TranscriptCorpusOption
 export { generateTranscriptCorpus, writeTranscriptCorpus } from './transcript-corpus.ts';
 export type { WaitForOptions } from './wait-for.ts';
 export { waitFor } from './wait-for.ts';
+export { waitForProjection } from './wait-for-projection.ts';
 export type { TestSocket } from './ws-client.ts';
 export { openTestSocket } from './ws-client.ts';

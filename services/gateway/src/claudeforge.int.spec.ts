@@ -11,7 +11,7 @@ import {
 import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
 import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
 import { createLogger, ProjectionRegistry, parseEnv, Redis } from '@ccsync/service-kit';
-import { usageEntry, useTestNamespace, waitFor } from '@ccsync/testkit';
+import { usageEntry, useTestNamespace, waitForProjection } from '@ccsync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from './app.ts';
 import { GatewayEnv } from './config.ts';
@@ -71,8 +71,7 @@ beforeAll(async () => {
   const { seq } = PushUsageReply.parse(
     await post('/v1/usage', device, { entries: [message('w1', dayBefore(0), 'claude-sonnet-4-5-20250929', 20)] }),
   );
-  const registry = new ProjectionRegistry(redis, ns.names);
-  await waitFor(async () => (await registry.activeCheckpoint()) >= seq);
+  await waitForProjection(ns, seq);
 });
 afterAll(async () => {
   await gateway?.close();

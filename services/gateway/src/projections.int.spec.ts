@@ -2,7 +2,7 @@ import { AccountUsageReply, IssuedToken, ProjectionsReply, RebuildReply } from '
 import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
 import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
 import { createLogger, ProjectionRegistry, parseEnv, Redis } from '@ccsync/service-kit';
-import { usageEntry, useTestNamespace, waitFor } from '@ccsync/testkit';
+import { usageEntry, useTestNamespace, waitFor, waitForProjection } from '@ccsync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from './app.ts';
 import { GatewayEnv } from './config.ts';
@@ -172,7 +172,7 @@ describe('POST /api/admin/projections/rebuild', () => {
     }
     const lastSeq = await push(1);
     try {
-      await waitFor(async () => (await registry.activeCheckpoint()) >= lastSeq);
+      await waitForProjection(ns, lastSeq);
     } finally {
       reading = false;
       await reader;

@@ -1,7 +1,9 @@
 import {
   type BlockChanged,
+  type DeviceId,
   type DomainEvent,
   decodeEvent,
+  deviceViewKeys,
   liveKeys,
   type Names,
   StreamSeq,
@@ -9,7 +11,7 @@ import {
   type ViewKeys,
   viewKeys,
 } from '@ccsync/contracts';
-import type { Logger, NatsConnection, Redis } from '@ccsync/service-kit';
+import { type Logger, type NatsConnection, ProjectionRegistry, type Redis } from '@ccsync/service-kit';
 import { blockSummary, deviceShares, type PricingTable, presentBlock } from '@ccsync/usage';
 import {
   AckPolicy,
@@ -20,6 +22,7 @@ import {
   type JsMsg,
   jetstream,
 } from '@nats-io/jetstream';
+import { loadRemovals } from './removals.ts';
 import { projectCountersObserved } from './usage/project-counters.ts';
 import { projectUsageSnapshot } from './usage/project-snapshot.ts';
 import { defineProjectionCommands, projectUsageRecorded, runKey, type Sequenced } from './usage/project-usage.ts';
@@ -96,6 +99,9 @@ export async function startProjectionRunner(
   defineProjectionCommands(redis);
   const keys = viewKeys(names, version);
   const config = consumerConfig(names, version);
+  // Before the first event: a removal later in the history hides the device's earlier usage.
+  const removals = await loadRemovals(nc, names);
+  const registry = new ProjectionRegistry(deps.redis, names);
   await jsm.consumers.add(names.eventStream, config);
   const log = logger.child({ version });
 
@@ -119,7 +125,13 @@ export async function startProjectionRunner(
    * Applies events that may share a transaction (see `runKey`), or one event of another type, and
    * returns the notices to send if this version is the one read from.
    */
-  const apply = async (run: readonly Sequenced<DomainEvent>[]): Promise<Notice[]> => {
+  const apply = async (events: readonly Sequenced<DomainEvent>[]): Promise<Notice[]> => {
+    const run = events.filter(({ seq, event }) => !removals.hides(event, seq));
+    if (run.length < events.length) {
+      // Hidden events are applied as nothing, so the checkpoint still passes them.
+      const last = events.reduce((highest, { seq }) => Math.max(highest, seq), 0);
+      await redis.ccsyncAdvanceCheckpoint(keys.checkpoint, last);
+    }
     const [first] = run;
     if (first === undefined) return [];
     const { seq, event } = first;
@@ -156,6 +168,24 @@ export async function startProjectionRunner(
       case 'DeviceRegistered':
         await redis.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
         return [];
+      case 'DeviceRemoved': {
+        const device = event.device as DeviceId;
+        removals.add(event.account, device, seq);
+        // The device leaves the device list and totals at once; the account-wide views (its
+        // messages in blocks and reports, and copies on other devices that now count) come
+        // exactly from a rebuild that leaves its earlier events out.
+        await redis
+          .multi()
+          .del(...deviceViewKeys(keys, event.account, device), keys.counterSeries(event.account, device))
+          .srem(keys.accountDevices(event.account), device)
+          .ccsyncAdvanceCheckpoint(keys.checkpoint, seq)
+          .exec();
+        if (runner.announce) {
+          await registry.requestRebuild(jsm, `device ${device} of ${event.account} removed`, { supersede: true });
+          nc.publish(names.projectionsChangedSubject, '');
+        }
+        return [];
+      }
     }
   };
 

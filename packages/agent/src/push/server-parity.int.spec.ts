@@ -9,7 +9,7 @@ import {
   ccusageBinary,
   generateTranscriptCorpus,
   useTestNamespace,
-  waitFor,
+  waitForProjection,
   writeTranscriptCorpus,
 } from '@ccsync/testkit';
 import { execa } from 'execa';
@@ -102,8 +102,7 @@ describe.each([
       );
       lastSeq = Math.max(lastSeq, JSON.parse(push.stdout).lastSeq ?? 0);
     }
-    const registry = new ProjectionRegistry(redis, ns.names);
-    await waitFor(async () => (await registry.activeCheckpoint()) >= lastSeq, { timeoutMs: 20_000 });
+    await waitForProjection(ns, lastSeq);
 
     const response = await fetch(`${gateway.url}/api/usage`, { headers: { authorization: `Bearer ${token}` } });
     const server = AccountUsageReply.parse(await response.json()).devices.filter((device) =>

@@ -51,6 +51,19 @@ export const CreateAccountReply = z.object({ account: StoredAccount, adminToken:
 export const RegisterDeviceRequest = z.object({ device: DeviceId, label: z.string().max(200).optional() });
 export const RegisterDeviceReply = z.object({ device: DeviceId, token: IssuedToken });
 
+/**
+ * `DELETE /v1/machines/:hostname` (Claudeforge's name for it): the device's usage leaves the
+ * views, its tokens are revoked, and its history stays.
+ */
+export const RemoveMachineParams = z.object({ hostname: DeviceId });
+export const RemoveMachineReply = z.object({
+  device: DeviceId,
+  /** The stream sequence of the DeviceRemoved event. */
+  seq: z.number().int().positive(),
+  revokedTokens: z.number().int().nonnegative(),
+});
+export type RemoveMachineReply = z.infer<typeof RemoveMachineReply>;
+
 /** `POST /v1/tokens`: an account-wide token. Device tokens come from `POST /v1/devices`. */
 export const IssueTokenRequest = z.object({
   scope: z.enum(['admin', 'viewer']),

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { DeviceRegisteredV1 } from './device-registered.ts';
+import { DeviceRemovedV1 } from './device-removed.ts';
 import { UsageCountersObservedV1 } from './usage-counters-observed.ts';
 import { UsageRecordedV1 } from './usage-recorded.ts';
 import { UsageSnapshotRecordedV1 } from './usage-snapshot-recorded.ts';
@@ -43,6 +44,12 @@ export const eventDefinitions = {
     schemas: { 1: DeviceRegisteredV1 },
     upcasters: {},
     current: DeviceRegisteredV1,
+  },
+  DeviceRemoved: {
+    version: 1,
+    schemas: { 1: DeviceRemovedV1 },
+    upcasters: {},
+    current: DeviceRemovedV1,
   },
 } as const satisfies Record<string, EventDefinition<z.ZodType>>;
 

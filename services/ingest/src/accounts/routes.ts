@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   CreateAccountReply,
   CreateAccountRequest,
@@ -10,6 +10,8 @@ import {
   newEvent,
   RegisterDeviceReply,
   RegisterDeviceRequest,
+  RemoveMachineParams,
+  RemoveMachineReply,
   TokenIdParams,
   TokenListReply,
 } from '@ccsync/contracts';
@@ -84,6 +86,33 @@ export function registerAccountRoutes(app: HttpServer, { store, history }: Accou
         throw error;
       }
       return reply.status(201).send({ device, token });
+    },
+  );
+
+  // Claudeforge's "remove a machine": an event, so every view built from the history (now or by
+  // a later rebuild) leaves the device's earlier usage out; and its tokens stop working.
+  app.delete(
+    '/v1/machines/:hostname',
+    { schema: { params: RemoveMachineParams, response: { 202: RemoveMachineReply, ...errors } } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      assertAdmin(principal);
+      const device = request.params.hostname;
+      const now = new Date().toISOString();
+      const event = newEvent('DeviceRemoved', {
+        id: EventId.parse(randomUUID()),
+        occurredAt: now,
+        recordedAt: now,
+        account: principal.account,
+        device,
+        data: {},
+      });
+      const { seq } = await history.append(event, request.log);
+      const tokens = (await store.list(principal.account)).filter(
+        (token) => token.device === device && token.revokedAt === undefined,
+      );
+      for (const token of tokens) await store.revoke(principal.account, token.id);
+      return reply.status(202).send({ device, seq, revokedTokens: tokens.length });
     },
   );
 
