@@ -10,6 +10,7 @@ export {
   spawnNatsServer,
   spawnRedisServer,
 } from './local-servers.ts';
+export { COST_TOLERANCE, expectSameReport } from './same-report.ts';
 export type { ServiceName, ServiceProcess } from './service-process.ts';
 export { startServiceProcess } from './service-process.ts';
 export type { TestNamespace } from './test-namespace.ts';

@@ -10,7 +10,7 @@ import {
 } from '@ccsync/contracts';
 import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
 import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
-import { createLogger, ProjectionRegistry, parseEnv, Redis } from '@ccsync/service-kit';
+import { createLogger, parseEnv } from '@ccsync/service-kit';
 import { usageEntry, useTestNamespace, waitForProjection } from '@ccsync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from './app.ts';
@@ -24,7 +24,6 @@ const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' })
 let ingest: Ingest;
 let projector: Projector;
 let gateway: Gateway;
-let redis: Redis;
 let admin: string;
 let viewer: string;
 let device: string;
@@ -55,7 +54,6 @@ beforeAll(async () => {
   ingest = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
   projector = await startProjector(parseEnv(ProjectorEnv, ns.env({ PROJECTOR_PORT: '0' })), logger);
   gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0' })), logger);
-  redis = new Redis(ns.redisUrl);
 
   admin = CreateAccountReply.parse(await post('/v1/accounts', ns.adminToken, { id: 'forge' })).adminToken.token;
   viewer = IssuedToken.parse(await post('/v1/tokens', admin, { scope: 'viewer' })).token;
@@ -77,7 +75,6 @@ afterAll(async () => {
   await gateway?.close();
   await projector?.close();
   await ingest?.close();
-  redis?.disconnect();
 });
 
 const read = (path: string, headers: Record<string, string>) => fetch(`${gateway.url}${path}`, { headers });

@@ -5,7 +5,7 @@ import { ActiveBlockReply, type CcusageBlock } from '@ccsync/contracts';
 import { ccusageBinary, openTestSocket, type TestSocket, useTestNamespace } from '@ccsync/testkit';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_BIN as BIN, startTestStack, type TestStack } from '../test-stack.ts';
+import { runAgentPush, startTestStack, type TestStack } from '../test-stack.ts';
 
 /*
  * The account's active 5-hour block, kept current by the projector with every event: after each
@@ -41,26 +41,15 @@ async function write(device: string, lines: readonly string[]): Promise<void> {
 }
 
 async function push(device: string): Promise<number> {
-  const result = await execa(
-    'node',
-    [
-      BIN,
-      'push',
-      '--json',
-      '--ingest',
-      stack.ingest.url,
-      '--token',
-      ns.adminToken,
-      '--device',
-      device,
-      '--claude-dir',
-      dirOf(device),
-      '--state-dir',
-      join(workDir, `state-${device}`),
-    ],
-    { preferLocal: true },
-  );
-  return JSON.parse(result.stdout).lastSeq;
+  const result = await runAgentPush({
+    ingest: stack.ingest.url,
+    token: ns.adminToken,
+    device,
+    claudeDir: dirOf(device),
+    stateDir: join(workDir, `state-${device}`),
+  });
+  expect(result.exitCode).toBe(0);
+  return Number(result.lastSeq);
 }
 
 async function ccusageActive(devices: readonly string[]): Promise<CcusageBlock> {

@@ -2,9 +2,8 @@ import { appendFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalServer, spawnNatsServer, useTestNamespace, waitFor } from '@ccsync/testkit';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_BIN, startTestStack, type TestStack } from '../test-stack.ts';
+import { runAgentPush, startTestStack, type TestStack } from '../test-stack.ts';
 
 /*
  * NATS goes away in the middle of a device's history: ingest refuses with 503, the agent spools
@@ -40,28 +39,14 @@ describe('NATS stops during a push', () => {
   it('makes the agent spool and retry, and the final totals are exact', async () => {
     const transcript = join(root, 'claude', 'projects', 'p', 's.jsonl');
     await mkdir(join(root, 'claude', 'projects', 'p'), { recursive: true });
-    const push = async () => {
-      const result = await execa(
-        'node',
-        [
-          AGENT_BIN,
-          'push',
-          '--json',
-          '--ingest',
-          stack.ingest.url,
-          '--token',
-          ns.adminToken,
-          '--device',
-          'survivor',
-          '--claude-dir',
-          join(root, 'claude'),
-          '--state-dir',
-          join(root, 'state'),
-        ],
-        { preferLocal: true, reject: false },
-      );
-      return { exitCode: result.exitCode, ...JSON.parse(result.stdout) };
-    };
+    const push = () =>
+      runAgentPush({
+        ingest: stack.ingest.url,
+        token: ns.adminToken,
+        device: 'survivor',
+        claudeDir: join(root, 'claude'),
+        stateDir: join(root, 'state'),
+      });
 
     await writeFile(transcript, lines(1, 100));
     expect(await push()).toMatchObject({ exitCode: 0, acknowledged: 100, spooled: 0, waiting: 0 });

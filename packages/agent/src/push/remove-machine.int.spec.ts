@@ -5,6 +5,7 @@ import { AccountUsageReply, RemoveMachineReply } from '@ccsync/contracts';
 import { ProjectionRegistry, Redis } from '@ccsync/service-kit';
 import {
   ccusageBinary,
+  expectSameReport,
   generateTranscriptCorpus,
   useTestNamespace,
   waitFor,
@@ -13,7 +14,7 @@ import {
 } from '@ccsync/testkit';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_BIN as BIN, startTestStack, type TestStack } from '../test-stack.ts';
+import { runAgentPush, startTestStack, type TestStack } from '../test-stack.ts';
 
 /*
  * Claudeforge's "remove a machine" as an event: afterwards the account's views are exactly
@@ -46,23 +47,6 @@ async function ccusage(configDirs: readonly string[], args: readonly string[]): 
   return JSON.parse(stdout);
 }
 
-/** Deep equality, with every cost within 1e-6. */
-function expectSameReport(ours: unknown, theirs: unknown, path = '$'): void {
-  if (typeof theirs === 'number' && typeof ours === 'number' && /cost/i.test(path)) {
-    expect(Math.abs(ours - theirs), path).toBeLessThan(1e-6);
-  } else if (Array.isArray(theirs)) {
-    expect((ours as unknown[]).length, path).toBe(theirs.length);
-    for (const [index, item] of theirs.entries())
-      expectSameReport((ours as unknown[])[index], item, `${path}[${index}]`);
-  } else if (typeof theirs === 'object' && theirs !== null) {
-    expect(Object.keys(ours as object).sort(), path).toEqual(Object.keys(theirs).sort());
-    for (const [key, value] of Object.entries(theirs))
-      expectSameReport((ours as Record<string, unknown>)[key], value, `${path}.${key}`);
-  } else {
-    expect(ours, path).toEqual(theirs);
-  }
-}
-
 const read = async (path: string) => (await fetch(`${stack.gateway.url}${path}`, { headers: auth })).json();
 
 describe('DELETE /v1/machines/:hostname', () => {
@@ -74,26 +58,15 @@ describe('DELETE /v1/machines/:hostname', () => {
     );
     let lastSeq = 0;
     for (const [index, dir] of configDirs.entries()) {
-      const push = await execa(
-        'node',
-        [
-          BIN,
-          'push',
-          '--json',
-          '--ingest',
-          stack.ingest.url,
-          '--token',
-          ns.adminToken,
-          '--device',
-          basename(dir),
-          '--claude-dir',
-          dir,
-          '--state-dir',
-          join(workDir, `state-${index}`),
-        ],
-        { preferLocal: true },
-      );
-      lastSeq = Math.max(lastSeq, JSON.parse(push.stdout).lastSeq ?? 0);
+      const push = await runAgentPush({
+        ingest: stack.ingest.url,
+        token: ns.adminToken,
+        device: basename(dir),
+        claudeDir: dir,
+        stateDir: join(workDir, `state-${index}`),
+      });
+      expect(push.exitCode).toBe(0);
+      lastSeq = Math.max(lastSeq, Number(push.lastSeq ?? 0));
     }
     await waitForProjection(ns, lastSeq);
     const registry = new ProjectionRegistry(redis, ns.names);

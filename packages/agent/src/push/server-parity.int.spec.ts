@@ -4,9 +4,10 @@ import { basename, join } from 'node:path';
 import { AccountUsageReply, CreateAccountReply } from '@ccsync/contracts';
 import type { Gateway } from '@ccsync/gateway';
 import type { Ingest } from '@ccsync/ingest';
-import { ProjectionRegistry, Redis } from '@ccsync/service-kit';
+import { Redis } from '@ccsync/service-kit';
 import {
   ccusageBinary,
+  expectSameReport,
   generateTranscriptCorpus,
   useTestNamespace,
   waitForProjection,
@@ -14,7 +15,7 @@ import {
 } from '@ccsync/testkit';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_BIN as BIN, startTestStack, type TestStack } from '../test-stack.ts';
+import { runAgentPush, startTestStack, type TestStack } from '../test-stack.ts';
 
 /*
  * Truth 1 on the server: after each device pushed its transcripts, the account's totals equal
@@ -40,25 +41,6 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
-/** Deep equality, with every cost within 1e-6 (sums in another order differ in the last digits). */
-function expectSameReport(ours: unknown, theirs: unknown, path = '$'): void {
-  if (typeof theirs === 'number' && typeof ours === 'number' && /cost/i.test(path)) {
-    expect(Math.abs(ours - theirs), path).toBeLessThan(1e-6);
-  } else if (Array.isArray(theirs)) {
-    expect(Array.isArray(ours), path).toBe(true);
-    expect((ours as unknown[]).length, path).toBe(theirs.length);
-    for (const [index, item] of theirs.entries())
-      expectSameReport((ours as unknown[])[index], item, `${path}[${index}]`);
-  } else if (typeof theirs === 'object' && theirs !== null) {
-    expect(Object.keys(ours as object).sort(), path).toEqual(Object.keys(theirs).sort());
-    for (const [key, value] of Object.entries(theirs)) {
-      expectSameReport((ours as Record<string, unknown>)[key], value, `${path}.${key}`);
-    }
-  } else {
-    expect(ours, path).toEqual(theirs);
-  }
-}
-
 /** Each corpus gets an account-wide view of its own by using a distinct device-name prefix. */
 describe.each([
   { seed: 5, devices: 1, sessionsPerDevice: 8 },
@@ -80,27 +62,17 @@ describe.each([
     // Devices push one after the other, in ccusage's directory order.
     let lastSeq = 0;
     for (const [index, dir] of configDirs.entries()) {
-      const push = await execa(
-        'node',
-        [
-          BIN,
-          'push',
-          '--json',
-          '--ingest',
-          ingest.url,
-          '--token',
-          token,
-          '--device',
-          devices[index] ?? '',
-          '--claude-dir',
-          dir,
-          '--state-dir',
-          join(root, `state-${index}`),
-        ],
+      const push = await runAgentPush({
+        ingest: ingest.url,
+        token,
+        device: devices[index] ?? '',
+        claudeDir: dir,
+        stateDir: join(root, `state-${index}`),
         // Small batches make many events, which both projector replicas apply side by side.
-        { preferLocal: true, env: { CCSYNC_PUSH_BATCH_SIZE: '25' } },
-      );
-      lastSeq = Math.max(lastSeq, JSON.parse(push.stdout).lastSeq ?? 0);
+        env: { CCSYNC_PUSH_BATCH_SIZE: '25' },
+      });
+      expect(push.exitCode).toBe(0);
+      lastSeq = Math.max(lastSeq, Number(push.lastSeq ?? 0));
     }
     await waitForProjection(ns, lastSeq);
 

@@ -2,7 +2,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import type { UsageEntry } from '@ccsync/contracts';
-import { ccusageBinary, generateTranscriptCorpus, writeTranscriptCorpus } from '@ccsync/testkit';
+import { ccusageBinary, expectSameReport, generateTranscriptCorpus, writeTranscriptCorpus } from '@ccsync/testkit';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CCUSAGE_OFFLINE_PRICING } from '../pricing/index.ts';
@@ -27,9 +27,6 @@ const CORPORA = [
 
 /** With daylight saving (New York, Lord Howe's 30-minute shift) and a half-hour offset (Kolkata). */
 const TIMEZONES = ['UTC', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe'] as const;
-
-const COST_TOLERANCE = 1e-6;
-const COST_KEYS = new Set(['cost', 'totalCost', 'costUSD']);
 
 describe.each(CORPORA)('ccusage parity on corpus seed $seed ($devices devices)', (options) => {
   let workDir: string;
@@ -168,31 +165,4 @@ async function transcriptFiles(dir: string): Promise<string[]> {
     else if (stats.isFile() && entry.name.endsWith('.jsonl')) found.push(path);
   }
   return found;
-}
-
-/** Deep equality, except that costs may differ by floating-point noise up to 1e-6. */
-function expectSameReport(ours: unknown, oracle: unknown, path = '$'): void {
-  const key = path.slice(path.lastIndexOf('.') + 1);
-  if (typeof oracle === 'number' && typeof ours === 'number' && COST_KEYS.has(key)) {
-    expect(Math.abs(ours - oracle), `${path}: ${ours} vs ccusage ${oracle}`).toBeLessThanOrEqual(COST_TOLERANCE);
-    return;
-  }
-  if (Array.isArray(oracle)) {
-    expect(Array.isArray(ours), `${path} is an array`).toBe(true);
-    const list = ours as unknown[];
-    expect(list.length, `${path}.length`).toBe(oracle.length);
-    oracle.forEach((item, index) => {
-      expectSameReport(list[index], item, `${path}[${index}]`);
-    });
-    return;
-  }
-  if (typeof oracle === 'object' && oracle !== null) {
-    expect(typeof ours === 'object' && ours !== null, `${path} is an object`).toBe(true);
-    const record = ours as Record<string, unknown>;
-    const ourKeys = Object.keys(record).filter((name) => record[name] !== undefined);
-    expect(ourKeys.sort(), `${path} keys`).toEqual(Object.keys(oracle).sort());
-    for (const [name, value] of Object.entries(oracle)) expectSameReport(record[name], value, `${path}.${name}`);
-    return;
-  }
-  expect(ours, path).toEqual(oracle);
 }
