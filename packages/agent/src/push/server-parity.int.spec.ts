@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { AccountUsageReply, CreateAccountReply } from '@ccsync/contracts';
+import { AccountId, AccountUsageReply, type CcusageBlock, CreateAccountReply } from '@ccsync/contracts';
 import type { Gateway } from '@ccsync/gateway';
 import type { Ingest } from '@ccsync/ingest';
-import { Redis } from '@ccsync/service-kit';
+import { ProjectionRegistry, Redis } from '@ccsync/service-kit';
 import {
   ccusageBinary,
   expectSameReport,
@@ -13,6 +13,7 @@ import {
   waitForProjection,
   writeTranscriptCorpus,
 } from '@ccsync/testkit';
+import { blockSummary, type LastBlock, presentBlock } from '@ccsync/usage';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgentPush, startTestStack, type TestStack } from '../test-stack.ts';
@@ -116,7 +117,22 @@ describe.each([
       extendEnv: false,
       env: { PATH: process.env.PATH ?? '', HOME: root, CLAUDE_CONFIG_DIR: configDirs.join(','), TZ: 'UTC' },
     });
-    expectSameReport(await blocks.json(), JSON.parse(theirBlocks.stdout));
+    const theirBlocksReport = JSON.parse(theirBlocks.stdout) as { blocks: CcusageBlock[] };
+    expectSameReport(await blocks.json(), theirBlocksReport);
+
+    // The last block the projector keeps current event by event (in place, extended, or worked
+    // out again) is ccusage's last block, whatever order the copies arrived in.
+    const registry = new ProjectionRegistry(redis, ns.names);
+    const stored = await redis.get((await registry.activeKeys()).lastBlock(AccountId.parse(`seed-${corpus.seed}`)));
+    const theirLast = theirBlocksReport.blocks.filter((block) => !block.isGap).at(-1);
+    const {
+      burnRate: _burn,
+      projection: _projection,
+      isActive: _active,
+      ...ours
+    } = presentBlock(blockSummary(JSON.parse(stored ?? 'null') as LastBlock), Date.now());
+    const { burnRate: _b, projection: _p, isActive: _a, ...theirs } = theirLast as CcusageBlock;
+    expectSameReport(ours, theirs);
 
     // The account-wide period reports, from the quarter-hour buckets, in timezones with DST and
     // with a half-hour offset, and with ccusage's filters and options.

@@ -19,23 +19,8 @@ const PAGE = 1000;
 
 const epochOf = (copy: CountedCopy) => Date.parse(copy.entry.timestamp);
 
-/**
- * Adds (+1) or removes (-1) a copy. Returns false when that cannot be done in place: the copy is
- * outside the block, or it was the block's or a model's first or last message.
- */
-function applyMove(block: LastBlock, { copy, sign, costUSD }: CopyMove): boolean {
-  const time = epochOf(copy);
-  // Before the chain, with a longer pause than a block in between: it cannot change this block.
-  if (time < block.chainStartMs - BLOCK_MS) return true;
-  if (time < block.startMs || time - block.startMs > BLOCK_MS) return false;
-  const model = reportedModelName(copy.entry);
-  const seen: FirstSeen = [time, positionOf(copy)];
-  if (sign === -1) {
-    if (time === block.firstMs || time === block.lastMs) return false;
-    const known = model === undefined ? undefined : block.models[model];
-    if (model !== undefined && (known === undefined || compareFirstSeen(known.first, seen) === 0 || known.entries <= 1))
-      return false;
-  }
+/** Adds (+1) or takes away (-1) a copy's tokens, cost and counts; the edges are the caller's. */
+function addSums(block: LastBlock, { copy, sign, costUSD }: CopyMove): void {
   const tokens = entryTokens(copy.entry.usage);
   block.entries += sign;
   block.tokenCounts.inputTokens += sign * tokens.inputTokens;
@@ -43,23 +28,103 @@ function applyMove(block: LastBlock, { copy, sign, costUSD }: CopyMove): boolean
   block.tokenCounts.cacheCreationInputTokens += sign * tokens.cacheCreationTokens;
   block.tokenCounts.cacheReadInputTokens += sign * tokens.cacheReadTokens;
   block.costUSD += sign * costUSD;
-  block.firstMs = Math.min(block.firstMs, time);
-  block.lastMs = Math.max(block.lastMs, time);
+  const model = reportedModelName(copy.entry);
   if (model !== undefined) {
-    const known = block.models[model];
-    if (known === undefined) block.models[model] = { entries: 1, first: seen };
-    else {
-      known.entries += sign;
-      if (sign === 1 && compareFirstSeen(seen, known.first) < 0) known.first = seen;
-    }
+    const seen: FirstSeen = [epochOf(copy), positionOf(copy)];
+    const known = block.models[model] ?? { entries: 0, first: seen };
+    block.models[model] = known;
+    known.entries += sign;
+    if (sign === 1 && compareFirstSeen(seen, known.first) < 0) known.first = seen;
   }
   const share = block.devices[copy.device] ?? { entries: 0, totalTokens: 0, costUSD: 0 };
   block.devices[copy.device] = share;
   share.entries += sign;
   share.totalTokens += sign * tokens.totalTokens;
   share.costUSD += sign * costUSD;
-  if (share.entries === 0) delete block.devices[copy.device];
-  return true;
+}
+
+/** A copy that starts counting in the block: its sums, and the edges it may push out. */
+function addToBlock(block: LastBlock, move: CopyMove): void {
+  const time = epochOf(move.copy);
+  addSums(block, move);
+  block.firstMs = Math.min(block.firstMs, time);
+  block.lastMs = Math.max(block.lastMs, time);
+}
+
+/**
+ * The moves less the copies that the run itself counted and replaced: a copy that starts and
+ * stops counting within one run changes nothing, wherever it lies.
+ */
+function withoutRoundTrips(moves: readonly CopyMove[], placeOf: (copy: CountedCopy) => string): CopyMove[] {
+  const kept: (CopyMove | undefined)[] = [...moves];
+  const added = new Map<string, number>();
+  moves.forEach((move, index) => {
+    const member = `${move.copy.device}:${move.copy.entry.id}:${placeOf(move.copy)}`;
+    if (move.sign === 1) {
+      added.set(member, index);
+      return;
+    }
+    const earlier = added.get(member);
+    if (earlier === undefined) return;
+    kept[earlier] = undefined;
+    kept[index] = undefined;
+    added.delete(member);
+  });
+  return kept.filter((move): move is CopyMove => move !== undefined);
+}
+
+/** Leaves out models and devices whose every message moved elsewhere. */
+function prune(block: LastBlock): LastBlock {
+  for (const [model, known] of Object.entries(block.models)) if (known.entries <= 0) delete block.models[model];
+  for (const [device, share] of Object.entries(block.devices)) if (share.entries <= 0) delete block.devices[device];
+  return block;
+}
+
+/**
+ * The run's moves applied to the stored block without reading anything: copies replaced at the
+ * same place (a later streaming copy of a message, the commonest move) change only sums; copies
+ * after the block extend it or start the next blocks, split as ccusage splits them. Undefined
+ * when a move reaches before the block or takes away a message one of its edges rests on (its
+ * first or last message, or a model's first appearance): then the block is worked out again.
+ */
+function settleInPlace(block: LastBlock, all: readonly CopyMove[]): LastBlock | undefined {
+  const placeOf = (copy: CountedCopy) =>
+    JSON.stringify([epochOf(copy), positionOf(copy), reportedModelName(copy.entry) ?? null]);
+  const moves = withoutRoundTrips(all, placeOf);
+  const net = new Map<string, number>();
+  for (const { copy, sign } of moves) net.set(placeOf(copy), (net.get(placeOf(copy)) ?? 0) + sign);
+
+  for (const move of moves.filter(({ sign }) => sign === -1)) {
+    const time = epochOf(move.copy);
+    if (time < block.startMs || time - block.startMs > BLOCK_MS) return undefined;
+    if ((net.get(placeOf(move.copy)) ?? 0) < 0) {
+      const model = reportedModelName(move.copy.entry);
+      const known = model === undefined ? undefined : block.models[model];
+      const seen: FirstSeen = [time, positionOf(move.copy)];
+      if (time === block.firstMs || time === block.lastMs) return undefined;
+      if (
+        model !== undefined &&
+        (known === undefined || known.entries <= 1 || compareFirstSeen(known.first, seen) === 0)
+      )
+        return undefined;
+    }
+    addSums(block, move);
+  }
+
+  let current = block;
+  const additions = moves
+    .filter(({ sign }) => sign === 1)
+    .sort((a, b) => epochOf(a.copy) - epochOf(b.copy) || comparePositions(positionOf(a.copy), positionOf(b.copy)));
+  for (const move of additions) {
+    const time = epochOf(move.copy);
+    if (time < current.startMs) return undefined;
+    if (time - current.startMs > BLOCK_MS || time - current.lastMs > BLOCK_MS) {
+      const chainStartMs = time - current.lastMs > BLOCK_MS ? time : current.chainStartMs;
+      current = emptyBlock(chainStartMs, Math.floor(time / HOUR_MS) * HOUR_MS);
+    }
+    addToBlock(current, move);
+  }
+  return prune(current);
 }
 
 /**
@@ -80,34 +145,13 @@ export async function settleLastBlock(
   const block = stored === null ? undefined : (JSON.parse(stored) as LastBlock);
   if (moves.length === 0) return { block, changed: false };
   if (stored !== null && block !== undefined) {
+    // Before the chain, with a longer pause than a block in between: nothing there moves it.
     const relevant = moves.filter((move) => epochOf(move.copy) >= block.chainStartMs - BLOCK_MS);
     if (relevant.length === 0) return { block, changed: false };
-    if (relevant.every((move) => applyMove(block, move))) return { block, changed: true };
-    const extended = extendBlock(JSON.parse(stored) as LastBlock, relevant);
-    if (extended !== undefined) return { block: extended, changed: true };
+    const settled = settleInPlace(block, relevant);
+    if (settled !== undefined) return { block: settled, changed: true };
   }
   return { block: await recountLastBlock(redis, keys, account, counted, costOf), changed: true };
-}
-
-/**
- * The common case of time moving on: messages after the block, which may start new blocks (and
- * a new chain after a long pause), split as ccusage splits them. Undefined when the moves do more.
- */
-function extendBlock(block: LastBlock, moves: readonly CopyMove[]): LastBlock | undefined {
-  if (moves.some(({ copy, sign }) => sign === -1 || epochOf(copy) < block.startMs)) return undefined;
-  const ordered = [...moves].sort(
-    (a, b) => epochOf(a.copy) - epochOf(b.copy) || comparePositions(positionOf(a.copy), positionOf(b.copy)),
-  );
-  let current = block;
-  for (const move of ordered) {
-    const time = epochOf(move.copy);
-    if (time - current.startMs > BLOCK_MS || time - current.lastMs > BLOCK_MS) {
-      const chainStartMs = time - current.lastMs > BLOCK_MS ? time : current.chainStartMs;
-      current = emptyBlock(chainStartMs, Math.floor(time / HOUR_MS) * HOUR_MS);
-    }
-    if (!applyMove(current, move)) return undefined;
-  }
-  return current;
 }
 
 function emptyBlock(chainStartMs: number, startMs: number): LastBlock {
@@ -188,6 +232,6 @@ async function recountLastBlock(
   const ordered = [...copies.values()].sort(
     (a, b) => epochOf(a) - epochOf(b) || comparePositions(positionOf(a), positionOf(b)),
   );
-  for (const copy of ordered) applyMove(block, { copy, sign: 1, costUSD: costOf(copy), missingPricing: false });
+  for (const copy of ordered) addToBlock(block, { copy, sign: 1, costUSD: costOf(copy), missingPricing: false });
   return block;
 }
