@@ -14,9 +14,17 @@ const REDACTED_PATHS = [
   '*.token',
 ];
 
-/** Strips credentials from URLs, where WebSocket clients may pass `?token=`. */
+/**
+ * Strips credentials from a URL: `?token=` (WebSocket clients may pass one) and the password,
+ * or a token-like user, of a connection URL such as `redis://:secret@host`.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:token|access_token)=)[^&#]*/gi, '$1[REDACTED]');
+  return url
+    .replace(/([?&](?:token|access_token)=)[^&#]*/gi, '$1[REDACTED]')
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_match, scheme: string, userinfo: string) => {
+      const colon = userinfo.indexOf(':');
+      return `${scheme}${colon < 0 ? '' : userinfo.slice(0, colon + 1)}[REDACTED]@`;
+    });
 }
 
 /** The one logger setup: JSON lines in production, readable lines for people in development. */

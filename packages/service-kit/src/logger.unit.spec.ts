@@ -7,6 +7,10 @@ describe('redactUrl', () => {
     expect(redactUrl('/ws?token=secret&x=1')).toBe('/ws?token=[REDACTED]&x=1');
     expect(redactUrl('/ws?a=1&access_token=secret')).toBe('/ws?a=1&access_token=[REDACTED]');
     expect(redactUrl('/api/usage')).toBe('/api/usage');
+    expect(redactUrl('redis://:hunter2@cache:6379/0')).toBe('redis://:[REDACTED]@cache:6379/0');
+    expect(redactUrl('redis://app:hunter2@cache:6379')).toBe('redis://app:[REDACTED]@cache:6379');
+    expect(redactUrl('nats://token-abc@nats:4222')).toBe('nats://[REDACTED]@nats:4222');
+    expect(redactUrl('redis://cache:6379')).toBe('redis://cache:6379');
   });
 });
 

@@ -1,5 +1,5 @@
 export type { CalendarDate } from './calendar/index.ts';
-export { compactDate, LOCAL_TIMEZONE, zonedDate } from './calendar/index.ts';
+export { anyZoneRange, compactDate, LOCAL_TIMEZONE, zonedDate } from './calendar/index.ts';
 export type { CountedCopy, DedupeKeys, DedupeOutcome, ReadPosition, UsageDeduper } from './dedupe/index.ts';
 export {
   chooseWinner,
@@ -62,6 +62,8 @@ export type {
   WeeklyRow,
 } from './reports/index.ts';
 export {
+  BLOCK_MS,
+  blockStartOf,
   blockSummary,
   blocksReport,
   compareFirstSeen,
@@ -75,6 +77,7 @@ export {
   priceEntry,
   reportedModelName,
   sessionReport,
+  startsNewBlock,
   WEEKDAYS,
 } from './reports/index.ts';
 export type { EntryTokens } from './tokens.ts';

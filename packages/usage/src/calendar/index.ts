@@ -1,2 +1,2 @@
 export type { CalendarDate } from './zoned-date.ts';
-export { compactDate, LOCAL_TIMEZONE, zonedDate } from './zoned-date.ts';
+export { anyZoneRange, compactDate, LOCAL_TIMEZONE, zonedDate } from './zoned-date.ts';

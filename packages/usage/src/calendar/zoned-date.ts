@@ -63,3 +63,21 @@ function formatterFor(timezone: string): Intl.DateTimeFormat {
   }
   return formatter;
 }
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The instants that can fall on the dates from `since` to `until` (inclusive, `YYYYMMDD` or
+ * `YYYY-MM-DD`) in some timezone: offsets run from -12 to +14 hours. Reading this range and then
+ * filtering by the zoned date reads only what can matter.
+ */
+export function anyZoneRange(since?: string, until?: string): { fromMs?: number; toMs?: number } {
+  const utcMidnight = (date: string) => {
+    const digits = compactDate(date);
+    return Date.UTC(Number(digits.slice(0, 4)), Number(digits.slice(4, 6)) - 1, Number(digits.slice(6, 8)));
+  };
+  return {
+    ...(since === undefined ? {} : { fromMs: utcMidnight(since) - 14 * HOUR_MS }),
+    ...(until === undefined ? {} : { toMs: utcMidnight(until) + 36 * HOUR_MS }),
+  };
+}

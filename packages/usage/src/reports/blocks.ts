@@ -5,6 +5,21 @@ import type { PricingTable } from '../pricing/pricing-table.ts';
 import { type PricedEntry, priceEntry } from './priced-entry.ts';
 
 const HOUR_MS = 3_600_000;
+/** ccusage's block length, 5 hours; a pause longer than it also ends a chain of blocks. */
+export const BLOCK_MS = 5 * HOUR_MS;
+
+/** Where a block that begins with a message at `timeMs` starts: the UTC hour, whatever the timezone. */
+export function blockStartOf(timeMs: number): number {
+  return Math.floor(timeMs / HOUR_MS) * HOUR_MS;
+}
+
+/**
+ * ccusage's split: a message begins a new block when it is more than a block's length after the
+ * current block's start, or after the message before it.
+ */
+export function startsNewBlock(timeMs: number, blockStartMs: number, previousMs: number, lengthMs = BLOCK_MS): boolean {
+  return timeMs - blockStartMs > lengthMs || timeMs - previousMs > lengthMs;
+}
 const MINUTE_MS = 60_000;
 /** `--recent` keeps blocks that started within the last 3 days (and the active one). */
 const RECENT_MS = 72 * HOUR_MS;
@@ -99,17 +114,15 @@ export function blocksReport(entries: Iterable<UsageEntry>, options: BlocksRepor
   let previousMs = 0;
   for (const entry of priced) {
     if (current !== undefined) {
-      const sinceStart = entry.epochMs - current.startMs;
-      const sincePrevious = entry.epochMs - previousMs;
-      if (sinceStart > lengthMs || sincePrevious > lengthMs) {
+      if (startsNewBlock(entry.epochMs, current.startMs, previousMs, lengthMs)) {
         windows.push(closeBlock(current, lengthMs, now));
         // Only a pause longer than a block leaves a gap; a block that merely ran out is followed directly.
-        if (sincePrevious > lengthMs) windows.push(gapBlock(previousMs + lengthMs, entry.epochMs));
+        if (entry.epochMs - previousMs > lengthMs) windows.push(gapBlock(previousMs + lengthMs, entry.epochMs));
         current = undefined;
       }
     }
     // Blocks start at the UTC hour, whatever the timezone (even a half-hour one like Asia/Kolkata).
-    current ??= { startMs: Math.floor(entry.epochMs / HOUR_MS) * HOUR_MS, entries: [] };
+    current ??= { startMs: blockStartOf(entry.epochMs), entries: [] };
     current.entries.push(entry);
     previousMs = entry.epochMs;
   }
@@ -171,11 +184,7 @@ export interface BlockSummary {
  * A block as ccusage prints it at `now`: whether it is active, and its burn rate and projection,
  * depend on the instant; everything else on its messages.
  */
-export function presentBlock(
-  summary: BlockSummary,
-  now: number,
-  lengthMs = DEFAULT_SESSION_HOURS * HOUR_MS,
-): BlockWindow {
+export function presentBlock(summary: BlockSummary, now: number, lengthMs = BLOCK_MS): BlockWindow {
   const { tokenCounts, costUSD, firstMs, lastMs } = summary;
   const totalTokens =
     tokenCounts.inputTokens +

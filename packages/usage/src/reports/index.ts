@@ -8,7 +8,7 @@ export type {
   BurnRate,
   TokenLimitStatus,
 } from './blocks.ts';
-export { blocksReport, presentBlock } from './blocks.ts';
+export { BLOCK_MS, blockStartOf, blocksReport, presentBlock, startsNewBlock } from './blocks.ts';
 export { formatCcusageJson, formatRustFloat } from './ccusage-json.ts';
 export type { DeviceShare, FirstSeen, LastBlock } from './last-block.ts';
 export { blockSummary, compareFirstSeen, deviceShares } from './last-block.ts';

@@ -9,6 +9,23 @@ import {
 } from '@ccsync/service-kit';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 
+const managers = new WeakMap<NatsConnection, Promise<JetStreamManager>>();
+
+/**
+ * The connection's JetStream manager, made once: making one asks the server whether JetStream is
+ * there, which a route should not repeat on every request.
+ */
+export function jetStreamManagerOf(nc: NatsConnection): Promise<JetStreamManager> {
+  let manager = managers.get(nc);
+  if (manager === undefined) {
+    manager = jetstreamManager(nc);
+    // A failed attempt (JetStream not up yet) is not remembered.
+    manager.catch(() => managers.delete(nc));
+    managers.set(nc, manager);
+  }
+  return manager;
+}
+
 /** The event stream's size. Ingest creates the stream on start: until then the history is empty. */
 export async function historyState(
   jsm: JetStreamManager,
@@ -41,11 +58,7 @@ interface AdminDeps {
  *   active one; reads switch to it when it has caught up.
  */
 export function registerAdminRoutes(app: HttpServer, { nc, redis, names, registry }: AdminDeps) {
-  let manager: JetStreamManager | undefined;
-  const jsm = async () => {
-    manager ??= await jetstreamManager(nc);
-    return manager;
-  };
+  const jsm = () => jetStreamManagerOf(nc);
 
   app.get(
     '/api/admin/projections',

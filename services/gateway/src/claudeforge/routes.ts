@@ -11,12 +11,11 @@ import {
   type ViewKeys,
 } from '@ccsync/contracts';
 import { assertCanRead, type HttpServer, type ProjectionRegistry, principalOf, type Redis } from '@ccsync/service-kit';
-import { zonedDate } from '@ccsync/usage';
+import { anyZoneRange, zonedDate } from '@ccsync/usage';
 import { readUsageCells } from '../stats/usage-cells.ts';
 import { readAccountUsage, readDeviceList } from '../usage/read-usage.ts';
 
 const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
 export interface ForgeDeps {
   readonly redis: Redis;
@@ -95,11 +94,12 @@ export function registerForgeRoutes(app: HttpServer, { redis, names, registry }:
       assertCanRead(principal);
       const { days, tz } = request.query;
       const dates = lastDates(days, tz, Date.now());
-      const first = Date.parse(`${dates[0]}T00:00:00.000Z`);
-      // Offsets run from -12 to +14 hours: read every bucket that can fall on these dates.
-      const cells = await readUsageCells(redis, await registry.activeKeys(), principal.account, {
-        fromMs: first - 14 * HOUR_MS,
-      });
+      const cells = await readUsageCells(
+        redis,
+        await registry.activeKeys(),
+        principal.account,
+        anyZoneRange(dates[0], dates.at(-1)),
+      );
       const byDate = new Map(dates.map((date) => [date, { sums: zero(), machines: new Map<string, Sums>() }]));
       const totals = zero();
       for (const cell of cells) {

@@ -14,6 +14,7 @@ import {
   principalOf,
   type Redis,
   type RuntimeConfig,
+  redactUrl,
   SERVICE_VERSION,
 } from '@ccsync/service-kit';
 import { z } from 'zod';
@@ -27,15 +28,6 @@ export interface SettingsDeps {
 }
 
 const SECRET = /TOKEN|SECRET|PASSWORD|KEY/;
-
-/** A URL with its password (or token-like user) replaced, as logs and replies may show it. */
-export function redactUrl(value: string): string {
-  const url = URL.parse(value);
-  if (url === null || (url.password === '' && url.username === '')) return value;
-  if (url.password !== '') url.password = 'REDACTED';
-  else url.username = 'REDACTED';
-  return url.toString();
-}
 
 /** The environment as read at start, with every secret replaced and credentials cut out of URLs. */
 function redactedEnvironment(env: GatewayEnv): Record<string, unknown> {

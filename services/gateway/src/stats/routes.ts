@@ -1,6 +1,14 @@
 import { DeviceId, ErrorReply, TimeZone } from '@ccsync/contracts';
 import { assertCanRead, type HttpServer, type ProjectionRegistry, principalOf, type Redis } from '@ccsync/service-kit';
-import { blocksReport, type Period, type PricingTable, periodReport, sessionReport, WEEKDAYS } from '@ccsync/usage';
+import {
+  anyZoneRange,
+  blocksReport,
+  type Period,
+  type PricingTable,
+  periodReport,
+  sessionReport,
+  WEEKDAYS,
+} from '@ccsync/usage';
 import { z } from 'zod';
 import { readCountedEntries } from './counted-entries.ts';
 import { readUsageCells } from './usage-cells.ts';
@@ -36,23 +44,6 @@ export const SessionQuery = z.object({
   project: z.string().min(1).max(512).optional(),
 });
 
-const HOUR_MS = 3_600_000;
-
-/**
- * The instants a `since`/`until` day can span in any timezone (offsets run from -12 to +14 hours),
- * so only the buckets that can matter are read; the report then filters by the zoned date.
- */
-function rangeOf(since: string | undefined, until: string | undefined) {
-  const utcMidnight = (date: string) => {
-    const digits = date.replaceAll('-', '');
-    return Date.UTC(Number(digits.slice(0, 4)), Number(digits.slice(4, 6)) - 1, Number(digits.slice(6, 8)));
-  };
-  return {
-    ...(since === undefined ? {} : { fromMs: utcMidnight(since) - 14 * HOUR_MS }),
-    ...(until === undefined ? {} : { toMs: utcMidnight(until) + 36 * HOUR_MS }),
-  };
-}
-
 export interface StatsDeps {
   readonly redis: Redis;
   readonly registry: ProjectionRegistry;
@@ -81,7 +72,7 @@ export function registerStatsRoutes(app: HttpServer, { redis, registry, pricing 
           redis,
           await registry.activeKeys(),
           principal.account,
-          rangeOf(since, until),
+          anyZoneRange(since, until),
         );
         const chosen = cells.filter(
           (cell) =>

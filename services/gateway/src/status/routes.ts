@@ -10,8 +10,7 @@ import {
   redisIsUp,
   SERVICE_VERSION,
 } from '@ccsync/service-kit';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { historyState } from '../admin/routes.ts';
+import { historyState, jetStreamManagerOf } from '../admin/routes.ts';
 
 export interface StatusDeps {
   readonly nc: NatsConnection;
@@ -37,7 +36,7 @@ export function registerStatusRoutes(app: HttpServer, { nc, redis, names, regist
       assertCanRead(principal);
       const [natsUp, redisUp] = await Promise.all([natsIsUp(nc), redisIsUp(redis)]);
       const history = natsUp
-        ? await historyState(await jetstreamManager(nc), names).catch(() => ({ messages: 0, last_seq: 0 }))
+        ? await historyState(await jetStreamManagerOf(nc), names).catch(() => ({ messages: 0, last_seq: 0 }))
         : { messages: 0, last_seq: 0 };
       const keys = await registry.activeKeys();
       const [version, checkpoint, devices, online] = redisUp

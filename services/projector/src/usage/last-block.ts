@@ -1,6 +1,8 @@
 import type { AccountId, ViewKeys } from '@ccsync/contracts';
 import { hmgetAll, type Redis } from '@ccsync/service-kit';
 import {
+  BLOCK_MS,
+  blockStartOf,
   type CountedCopy,
   compareFirstSeen,
   comparePositions,
@@ -9,12 +11,10 @@ import {
   type LastBlock,
   positionOf,
   reportedModelName,
+  startsNewBlock,
 } from '@ccsync/usage';
 import type { CopyMove } from './settle-copies.ts';
 
-const HOUR_MS = 3_600_000;
-/** ccusage's block length; it is also the pause that ends a chain of blocks. */
-const BLOCK_MS = 5 * HOUR_MS;
 const PAGE = 1000;
 
 const epochOf = (copy: CountedCopy) => Date.parse(copy.entry.timestamp);
@@ -118,9 +118,9 @@ function settleInPlace(block: LastBlock, all: readonly CopyMove[]): LastBlock | 
   for (const move of additions) {
     const time = epochOf(move.copy);
     if (time < current.startMs) return undefined;
-    if (time - current.startMs > BLOCK_MS || time - current.lastMs > BLOCK_MS) {
+    if (startsNewBlock(time, current.startMs, current.lastMs)) {
       const chainStartMs = time - current.lastMs > BLOCK_MS ? time : current.chainStartMs;
-      current = emptyBlock(chainStartMs, Math.floor(time / HOUR_MS) * HOUR_MS);
+      current = emptyBlock(chainStartMs, blockStartOf(time));
     }
     addToBlock(current, move);
   }
@@ -213,8 +213,13 @@ async function recountLastBlock(
   if (chain.length === 0) return undefined;
   chain.reverse();
   // ccusage's split: a new block when a message is more than a block after the block's start.
-  let startMs = Math.floor((chain[0]?.time ?? 0) / HOUR_MS) * HOUR_MS;
-  for (const { time } of chain) if (time - startMs > BLOCK_MS) startMs = Math.floor(time / HOUR_MS) * HOUR_MS;
+  // No pause inside a chain is longer than a block, so only running out of the block splits it.
+  let startMs = blockStartOf(chain[0]?.time ?? 0);
+  let previousMs = startMs;
+  for (const { time } of chain) {
+    if (startsNewBlock(time, startMs, previousMs)) startMs = blockStartOf(time);
+    previousMs = time;
+  }
   const members = chain.filter(({ time }) => time >= startMs).map(({ member }) => member);
   const fromRedis = members.filter((member) => !counted.has(member));
   const values = await hmgetAll(redis, keys.counted(account), fromRedis);
