@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { DeviceId } from '@ccsync/contracts';
+import { DeviceId, deviceIdFromHostname } from '@ccsync/contracts';
 import { z } from 'zod';
 import { AgentError, ExitCode } from './errors.ts';
 import { configDir, defaultStateDir } from './paths.ts';
@@ -57,13 +57,9 @@ export interface AgentSettings {
   readonly batchSize: number;
 }
 
-/** A hostname made into a valid device id: other characters become "-". */
+/** This machine's device id unless one is configured: its hostname, made valid. */
 export function deviceFromHostname(name: string = hostname()): DeviceId {
-  const cleaned = name
-    .replace(/[^A-Za-z0-9._-]/g, '-')
-    .replace(/^[^A-Za-z0-9]+/, '')
-    .slice(0, 64);
-  return DeviceId.parse(cleaned || 'device');
+  return deviceIdFromHostname(name);
 }
 
 const MAX_BATCH_SIZE = 5000;

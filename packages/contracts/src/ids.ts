@@ -25,6 +25,15 @@ export const DeviceId = z
   .brand<'DeviceId'>();
 export type DeviceId = z.infer<typeof DeviceId>;
 
+/** A hostname made into a valid device id: other characters become "-". */
+export function deviceIdFromHostname(name: string): DeviceId {
+  const cleaned = name
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 64);
+  return DeviceId.parse(cleaned || 'device');
+}
+
 /** A JetStream stream sequence: the position of an event message in the history. */
 export const StreamSeq = z.number().int().positive().brand<'StreamSeq'>();
 export type StreamSeq = z.infer<typeof StreamSeq>;

@@ -15,6 +15,36 @@ export {
   TokenListReply,
   TokenScope,
 } from './auth/tokens.ts';
+export {
+  CcusageJobArgs,
+  ClaudeJobArgs,
+  CreateCronJobRequest,
+  CronCommandJob,
+  CronJob,
+  CronJobId,
+  CronJobKind,
+  CronJobListReply,
+  CronJobParams,
+  CronJobSpec,
+  CronJobView,
+  CronRule,
+  ExecuteCronJobQuery,
+  NotifyJobArgs,
+  SERVER_PROGRAM_KINDS,
+  SyncJobArgs,
+  UpdateCronJobRequest,
+  WebhookJobArgs,
+} from './cron/jobs.ts';
+export {
+  CRON_RUNS_KEPT,
+  CronRun,
+  CronRunChanged,
+  CronRunsQuery,
+  CronRunsReply,
+  ExecuteCronJobReply,
+} from './cron/runs.ts';
+export { SchedulerCaller, SchedulerReply, SchedulerRequest, SyncRequested } from './cron/scheduler.ts';
+export { CronJobExecutedV1, CronRunStatus } from './events/cron-job-executed.ts';
 export { DeviceRegisteredV1 } from './events/device-registered.ts';
 export type { DecodeResult, DomainEvent } from './events/envelope.ts';
 export { decodeEvent, EventEnvelope, newEvent } from './events/envelope.ts';
@@ -75,7 +105,7 @@ export {
   SnapshotRequest,
   WhoAmIReply,
 } from './http/usage.ts';
-export { AccountId, DEFAULT_ACCOUNT, DeviceId, EventId, Namespace, StreamSeq } from './ids.ts';
+export { AccountId, DEFAULT_ACCOUNT, DeviceId, deviceIdFromHostname, EventId, Namespace, StreamSeq } from './ids.ts';
 export type { Names } from './names.ts';
 export { namesFor } from './names.ts';
 export {

@@ -29,6 +29,21 @@ export interface Names {
   /** Core NATS device heartbeats, from which presence is derived; not stored. */
   presenceSubject(account: AccountId): string;
   readonly allPresenceSubjects: string;
+  /** Core NATS notices that a scheduled job ran. */
+  cronChangedSubject(account: AccountId): string;
+  readonly allCronChangedSubjects: string;
+  /** Core NATS requests that an account's connected agents push now. */
+  syncRequestSubject(account: AccountId): string;
+  readonly allSyncRequestSubjects: string;
+  /** Core NATS messages relayed between the clients of one account (seed 004's events). */
+  relaySubject(account: AccountId): string;
+  readonly allRelaySubjects: string;
+  /** Request/reply subject on which the scheduler manages and runs jobs for the gateway. */
+  readonly schedulerRequests: string;
+  /** The NATS KV bucket of scheduled jobs, which every scheduler replica follows. */
+  readonly cronJobsBucket: string;
+  /** The NATS KV bucket of claimed runs: one key per (job, scheduled time), created once. */
+  readonly cronRunsBucket: string;
   /** Request/reply subject on which ingest records usage for the gateway's `update_usage`. */
   readonly ingestUsageRequests: string;
   /** The durable pull consumer of one projection version. */
@@ -59,6 +74,15 @@ export function namesFor(namespace: Namespace): Names {
     allPresenceChangedSubjects: `${namespace}.changes.*.presence`,
     presenceSubject: (account) => `${namespace}.presence.${account}`,
     allPresenceSubjects: `${namespace}.presence.*`,
+    cronChangedSubject: (account) => `${namespace}.changes.${account}.cron`,
+    allCronChangedSubjects: `${namespace}.changes.*.cron`,
+    syncRequestSubject: (account) => `${namespace}.sync.${account}`,
+    allSyncRequestSubjects: `${namespace}.sync.*`,
+    relaySubject: (account) => `${namespace}.relay.${account}`,
+    allRelaySubjects: `${namespace}.relay.*`,
+    schedulerRequests: `${namespace}.scheduler.requests`,
+    cronJobsBucket: `${namespace}_cron_jobs`,
+    cronRunsBucket: `${namespace}_cron_runs`,
     ingestUsageRequests: `${namespace}.ingest.usage`,
     projectorConsumer: (version) => `${namespace}_projector_v${version}`,
     projectionsChangedSubject: `${namespace}.projections.changed`,

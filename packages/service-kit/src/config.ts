@@ -45,6 +45,28 @@ export const BaseEnv = z.object({
 });
 export type BaseEnv = z.infer<typeof BaseEnv>;
 
+/** The event stream's settings, for the services that write to it (each makes sure it exists). */
+export const StreamEnv = {
+  /** Stream replicas: 1 for one NATS server, 3 for a JetStream cluster. */
+  CCSYNC_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** 0 keeps the event history for ever. */
+  CCSYNC_STREAM_MAX_AGE_SECONDS: z.coerce.number().int().nonnegative().default(0),
+  CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(120),
+};
+
+/** The stream options the environment describes. */
+export function streamOptions(env: {
+  CCSYNC_STREAM_REPLICAS: number;
+  CCSYNC_STREAM_MAX_AGE_SECONDS: number;
+  CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS: number;
+}) {
+  return {
+    replicas: env.CCSYNC_STREAM_REPLICAS,
+    maxAgeSeconds: env.CCSYNC_STREAM_MAX_AGE_SECONDS,
+    duplicateWindowSeconds: env.CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS,
+  };
+}
+
 /**
  * Parses the environment with a service's schema, failing fast with one readable line per
  * problem. Empty strings count as unset, as they do in compose files and shells.

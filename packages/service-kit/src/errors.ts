@@ -14,5 +14,22 @@ export const Errors = {
   RestartRequired: createError('CCSYNC_RESTART_REQUIRED', '%s', 409),
   Validation: createError('CCSYNC_VALIDATION', '%s', 400),
   StoreUnavailable: createError('CCSYNC_STORE_UNAVAILABLE', 'The event store is unavailable; retry later', 503),
+  SchedulerUnavailable: createError(
+    'CCSYNC_SCHEDULER_UNAVAILABLE',
+    'No scheduler is running to answer; start one and retry',
+    503,
+  ),
   ViewsUnavailable: createError('CCSYNC_VIEWS_UNAVAILABLE', 'The views store is unavailable; retry later', 503),
 } as const;
+
+/**
+ * An error as a request/reply answer over NATS, in the shape the HTTP error handler gives it.
+ * Only ccsync's own errors say what went wrong; anything unexpected is "Internal error".
+ */
+export function errorOutcome(error: unknown): { ok: false; statusCode: number; code: string; message: string } {
+  const { statusCode = 500, code, message } = error as Error & { statusCode?: number; code?: unknown };
+  if (typeof code === 'string' && code.startsWith('CCSYNC_') && code !== 'CCSYNC_INTERNAL') {
+    return { ok: false, statusCode, code, message };
+  }
+  return { ok: false, statusCode: 500, code: 'CCSYNC_INTERNAL', message: 'Internal error' };
+}

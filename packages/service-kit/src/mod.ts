@@ -14,8 +14,10 @@ export {
   registerBearerAuth,
   tokenStoreAuthenticator,
 } from './auth.ts';
-export { BaseEnv, ConfigError, parseEnv, port } from './config.ts';
-export { Errors } from './errors.ts';
+export { BaseEnv, ConfigError, parseEnv, port, StreamEnv, streamOptions } from './config.ts';
+export { Errors, errorOutcome } from './errors.ts';
+export type { EventHistory, Stored } from './event-history.ts';
+export { createEventHistory, usageSnapshotEvent } from './event-history.ts';
 export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http-server.ts';
 export { createHttpServer, SERVICE_VERSION } from './http-server.ts';
 export type { JwtOptions } from './jwt.ts';

@@ -21,9 +21,16 @@ export async function dropNamespace(names: Names, natsUrl: string, redisUrl: str
   const nc = await connect({ servers: natsUrl });
   try {
     const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(names.eventStream).catch((error: unknown) => {
-      if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error;
-    });
+    // The event stream, and the KV buckets (streams named KV_<bucket>) of the namespace.
+    const streams = [names.eventStream];
+    for await (const name of jsm.streams.names()) {
+      if (name.startsWith(`KV_${names.namespace}_`)) streams.push(name);
+    }
+    for (const stream of streams) {
+      await jsm.streams.delete(stream).catch((error: unknown) => {
+        if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error;
+      });
+    }
   } finally {
     await nc.close();
   }

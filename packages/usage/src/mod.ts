@@ -62,6 +62,7 @@ export type {
   WeeklyRow,
 } from './reports/index.ts';
 export {
+  activeBlockAt,
   BLOCK_MS,
   blockStartOf,
   blockSummary,

@@ -21,6 +21,7 @@ import { registerAdminRoutes } from './admin/routes.ts';
 import { registerBlockRoutes } from './blocks/routes.ts';
 import { registerForgeRoutes } from './claudeforge/routes.ts';
 import type { GatewayEnv } from './config.ts';
+import { registerCronRoutes } from './cron/routes.ts';
 import { registerLiveMetricRoutes } from './live-metrics/routes.ts';
 import { FanOut } from './realtime/fan-out.ts';
 import { registerRealtimeRoutes, startChangeRelay } from './realtime/routes.ts';
@@ -78,6 +79,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   registerStatsRoutes(app, { redis, registry, pricing: await loadPricingTable(env.CCSYNC_PRICING_FILE) });
   registerBlockRoutes(app, { redis, names, registry });
   registerForgeRoutes(app, { redis, names, registry });
+  registerCronRoutes(app, { nc, redis, names, registry });
   registerLiveMetricRoutes(app, { redis, nc, names, runtime });
   registerSettingsRoutes(app, { env, names, redis, runtime });
   registerRealtimeRoutes(app, fanOut, { nc, names });

@@ -1,7 +1,7 @@
 import { CreateAccountReply, IssuedToken, RegisterDeviceReply } from '@ccsync/contracts';
 import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
 import { createLogger, parseEnv } from '@ccsync/service-kit';
-import { useTestNamespace } from '@ccsync/testkit';
+import { type ServiceProcess, startServiceProcess, useTestNamespace } from '@ccsync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from './app.ts';
 import { GatewayEnv } from './config.ts';
@@ -14,12 +14,15 @@ const ns = useTestNamespace();
 const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
 let ingest: Ingest;
 let gateway: Gateway;
+// A process, since the scheduler's own tests start the gateway: the cron routes need one to answer.
+let scheduler: ServiceProcess;
 
 type Caller = 'nobody' | 'forged' | 'operator' | 'admin' | 'viewer' | 'device' | 'metrics';
 const tokens = {} as Record<Caller, string | undefined>;
 const METRICS_TOKEN = 'm'.repeat(40);
 
 beforeAll(async () => {
+  scheduler = await startServiceProcess('scheduler', ns.env({ SCHEDULER_DEFAULT_JOBS: 'false' }));
   // Limits off: the matrix makes a few hundred requests with each token.
   ingest = await startIngest(
     parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0', INGEST_RATE_LIMIT_PER_MINUTE: '0' })),
@@ -54,6 +57,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  await scheduler?.stop();
   await gateway?.close();
   await ingest?.close();
 });
@@ -91,6 +95,26 @@ const ROUTES: readonly Route[] = [
     allowed: { operator: 200, admin: 200, device: 200 },
   },
   { method: 'DELETE', path: '/api/metrics/matrix.absent', allowed: { operator: 404, admin: 404, device: 404 } },
+  // Each account has its own jobs, so the operator and the account's admin each create one.
+  { method: 'GET', path: '/api/cron/jobs', allowed: { operator: 200, admin: 200 } },
+  {
+    method: 'POST',
+    path: '/api/cron/jobs',
+    body: { name: 'matrix-sync', schedule: '0 0 1 1 *', kind: 'sync' },
+    allowed: { operator: 201, admin: 201 },
+  },
+  { method: 'GET', path: '/api/cron/jobs/matrix-sync', allowed: { operator: 200, admin: 200 } },
+  {
+    method: 'PUT',
+    path: '/api/cron/jobs/matrix-sync',
+    body: { enabled: false },
+    allowed: { operator: 200, admin: 200 },
+  },
+  { method: 'POST', path: '/api/cron/jobs/matrix-sync/execute', allowed: { operator: 202, admin: 202 } },
+  { method: 'GET', path: '/api/cron/jobs/matrix-sync/runs', allowed: { operator: 200, admin: 200 } },
+  { method: 'DELETE', path: '/api/cron/jobs/matrix-sync', allowed: { operator: 204, admin: 204 } },
+  { method: 'POST', path: '/api/usage/ccusage', allowed: { operator: 404, admin: 404 } },
+  { method: 'PUT', path: '/api/usage/sync', allowed: { operator: 202, admin: 202 } },
   { method: 'GET', path: '/api/admin/projections', allowed: { operator: 200 } },
   { method: 'GET', path: '/api/config', allowed: { operator: 200 } },
   { method: 'PUT', path: '/api/config', body: {}, allowed: { operator: 200 } },

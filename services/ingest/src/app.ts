@@ -4,6 +4,7 @@ import {
   announceGeneratedToken,
   connectNats,
   connectRedis,
+  createEventHistory,
   createHttpServer,
   createMetrics,
   ensureEventStream,
@@ -12,13 +13,13 @@ import {
   type RunningService,
   redisIsUp,
   resolveAdminToken,
+  streamOptions,
   TokenStore,
 } from '@ccsync/service-kit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { registerAccountRoutes } from './accounts/routes.ts';
 import type { IngestEnv } from './config.ts';
 import { registerDeviceRoutes } from './devices/routes.ts';
-import { createEventHistory } from './history.ts';
 import { createIngestMetrics } from './ingest-metrics.ts';
 import { registerOtlpRoutes } from './otlp/routes.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
@@ -39,11 +40,7 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
 
   const nc = await connectNats(env.NATS_URL, 'ccsync-ingest', logger);
   const redis = connectRedis(env.REDIS_URL, 'ccsync-ingest', logger);
-  await ensureEventStream(await jetstreamManager(nc), names, {
-    replicas: env.CCSYNC_STREAM_REPLICAS,
-    maxAgeSeconds: env.CCSYNC_STREAM_MAX_AGE_SECONDS,
-    duplicateWindowSeconds: env.CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS,
-  });
+  await ensureEventStream(await jetstreamManager(nc), names, streamOptions(env));
 
   const store = await TokenStore.open(nc, names, env.CCSYNC_STREAM_REPLICAS);
   const metrics = createMetrics('ingest');

@@ -1,4 +1,4 @@
-import { BaseEnv, port } from '@ccsync/service-kit';
+import { BaseEnv, port, StreamEnv } from '@ccsync/service-kit';
 import { z } from 'zod';
 
 export const IngestEnv = BaseEnv.extend({
@@ -9,11 +9,7 @@ export const IngestEnv = BaseEnv.extend({
     .int()
     .positive()
     .default(8 * 1024 * 1024),
-  /** Stream replicas: 1 for one NATS server, 3 for a JetStream cluster. */
-  CCSYNC_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
-  /** 0 keeps the event history for ever. */
-  CCSYNC_STREAM_MAX_AGE_SECONDS: z.coerce.number().int().nonnegative().default(0),
-  CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(120),
+  ...StreamEnv,
   /** Requests a minute one token may make; more get 429 with Retry-After. 0 turns the limit off. */
   INGEST_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(1200),
   /** How long a publish may wait for JetStream's ack before the client is told to retry. */

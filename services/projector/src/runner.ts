@@ -22,6 +22,7 @@ import {
   type JsMsg,
   jetstream,
 } from '@nats-io/jetstream';
+import { projectCronJobExecuted } from './cron/project-cron-run.ts';
 import { loadRemovals } from './removals.ts';
 import { projectCountersObserved } from './usage/project-counters.ts';
 import { projectUsageSnapshot } from './usage/project-snapshot.ts';
@@ -168,6 +169,10 @@ export async function startProjectionRunner(
       case 'DeviceRegistered':
         await redis.ccsyncAdvanceCheckpoint(keys.checkpoint, seq);
         return [];
+      case 'CronJobExecuted': {
+        const notice = await projectCronJobExecuted(redis, keys, seq, event);
+        return [{ subject: names.cronChangedSubject(event.account), body: notice }];
+      }
       case 'DeviceRemoved': {
         const device = event.device as DeviceId;
         removals.add(event.account, device, seq);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { CronJobExecutedV1 } from './cron-job-executed.ts';
 import { DeviceRegisteredV1 } from './device-registered.ts';
 import { DeviceRemovedV1 } from './device-removed.ts';
 import { UsageCountersObservedV1 } from './usage-counters-observed.ts';
@@ -50,6 +51,12 @@ export const eventDefinitions = {
     schemas: { 1: DeviceRemovedV1 },
     upcasters: {},
     current: DeviceRemovedV1,
+  },
+  CronJobExecuted: {
+    version: 1,
+    schemas: { 1: CronJobExecutedV1 },
+    upcasters: {},
+    current: CronJobExecutedV1,
   },
 } as const satisfies Record<string, EventDefinition<z.ZodType>>;
 

@@ -68,6 +68,8 @@ export interface ViewKeys {
    */
   lastBlock(account: AccountId): string;
   summaryIndex(kind: SummaryKind, account: AccountId): string;
+  /** A job's latest runs (sorted set: the JSON of each CronJobExecuted, with its seq, by seq). */
+  cronRuns(account: AccountId, job: string): string;
   /** Events applied in one wall-clock second (counter, expires), for the apply rate. */
   appliedInSecond(epochSecond: number): string;
 }
@@ -103,6 +105,7 @@ export function viewKeys(names: Names, version: number): ViewKeys {
     summary: (kind, account, id) => `${prefix}${kind}:${account}:${id}`,
     lastBlock: (account) => `${prefix}last-block:${account}`,
     summaryIndex: (kind, account) => `${prefix}${kind}s:${account}`,
+    cronRuns: (account, job) => `${prefix}cron-runs:${account}:${job}`,
     appliedInSecond: (epochSecond) => `${prefix}applied-in:${epochSecond}`,
   };
 }

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { CronRun } from '../cron/runs.ts';
+import { SyncRequested } from '../cron/scheduler.ts';
 import { SimpleUsageFields } from '../http/usage.ts';
 import { DeviceId, StreamSeq } from '../ids.ts';
 import { BlockChanged } from '../views/blocks.ts';
 import { PresenceChanged, UsageChanged } from '../views/usage.ts';
 
-export const Channel = z.enum(['usage', 'presence', 'blocks']);
+export const Channel = z.enum(['usage', 'presence', 'blocks', 'cron', 'sync']);
 export type Channel = z.infer<typeof Channel>;
 
 /** What a WebSocket client may send. */
@@ -29,6 +31,13 @@ export const ServerMessage = z.discriminatedUnion('type', [
   /** On the `presence` channel: a device started or stopped sending heartbeats. */
   z.object({ type: z.literal('device_connected'), payload: PresenceChanged }),
   z.object({ type: z.literal('device_disconnected'), payload: PresenceChanged }),
+  /** On the `cron` channel: a scheduled job ran; its CronJobExecuted event is at `seq`. */
+  z.object({ type: z.literal('cron_job_executed'), seq: StreamSeq, payload: CronRun }),
+  /** On the `sync` channel: agents were asked to push now. */
+  z.object({
+    type: z.literal('sync_status'),
+    payload: SyncRequested.omit({ account: true }).extend({ state: z.literal('requested') }),
+  }),
   z.object({ type: z.literal('subscribed'), channels: z.array(Channel) }),
   z.object({ type: z.literal('unsubscribed'), channels: z.array(Channel) }),
   z.object({ type: z.literal('pong') }),

@@ -11,7 +11,7 @@ export type {
 export { BLOCK_MS, blockStartOf, blocksReport, presentBlock, startsNewBlock } from './blocks.ts';
 export { formatCcusageJson, formatRustFloat } from './ccusage-json.ts';
 export type { DeviceShare, FirstSeen, LastBlock } from './last-block.ts';
-export { blockSummary, compareFirstSeen, deviceShares } from './last-block.ts';
+export { activeBlockAt, blockSummary, compareFirstSeen, deviceShares } from './last-block.ts';
 export type {
   DailyReport,
   DailyReportOptions,

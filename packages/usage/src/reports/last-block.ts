@@ -1,6 +1,6 @@
 import type { BlockDeviceShare, DeviceId } from '@ccsync/contracts';
 import { comparePositions, type ReadPosition } from '../dedupe/read-position.ts';
-import type { BlockSummary } from './blocks.ts';
+import { type BlockSummary, type BlockWindow, presentBlock } from './blocks.ts';
 
 /** Where a model first appears in the block: by time, then in ccusage's read order. */
 export type FirstSeen = readonly [number, ReadPosition];
@@ -57,4 +57,18 @@ export function deviceShares(block: LastBlock): BlockDeviceShare[] {
   return Object.entries(block.devices)
     .map(([device, share]) => ({ device: device as DeviceId, ...share }))
     .sort((a, b) => b.totalTokens - a.totalTokens || (a.device < b.device ? -1 : 1));
+}
+
+/**
+ * The stored last block (its JSON, as the projector keeps it) as ccusage's `blocks --active` shows
+ * it at `now`, or undefined when there is none or it is no longer active.
+ */
+export function activeBlockAt(
+  stored: string | null,
+  now: number,
+): { readonly block: BlockWindow; readonly last: LastBlock } | undefined {
+  if (stored === null) return undefined;
+  const last = JSON.parse(stored) as LastBlock;
+  const block = presentBlock(blockSummary(last), now);
+  return block.isActive ? { block, last } : undefined;
 }

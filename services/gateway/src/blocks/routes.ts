@@ -8,7 +8,7 @@ import {
   type Names,
 } from '@ccsync/contracts';
 import { assertCanRead, type HttpServer, type ProjectionRegistry, principalOf, type Redis } from '@ccsync/service-kit';
-import { blockSummary, deviceShares, type LastBlock, presentBlock } from '@ccsync/usage';
+import { activeBlockAt, deviceShares } from '@ccsync/usage';
 
 export interface BlockDeps {
   readonly redis: Redis;
@@ -56,13 +56,11 @@ export function registerBlockRoutes(app: HttpServer, { redis, names, registry }:
         redis.get(keys.lastBlock(principal.account)),
         liveBurn(redis, live, principal.account, now),
       ]);
-      const last = stored === null ? undefined : (JSON.parse(stored) as LastBlock);
-      const block = last === undefined ? undefined : presentBlock(blockSummary(last), now);
-      const active = block?.isActive === true && last !== undefined;
+      const active = activeBlockAt(stored, now);
       return {
         account: principal.account,
-        block: active ? block : null,
-        devices: active ? deviceShares(last) : [],
+        block: active?.block ?? null,
+        devices: active === undefined ? [] : deviceShares(active.last),
         burn,
       };
     },

@@ -1,11 +1,13 @@
 import {
   BlockChanged,
   ClientMessage,
+  CronRunChanged,
   type Names,
   PresenceChanged,
   type ServerMessage,
   type SimpleUsageCommand,
   SimpleUsageOutcome,
+  SyncRequested,
   UsageChanged,
 } from '@ccsync/contracts';
 import { type HttpServer, type Logger, type NatsConnection, type Principal, principalOf } from '@ccsync/service-kit';
@@ -19,7 +21,8 @@ export interface RealtimeDeps {
 }
 
 /**
- * Relays the projector's change notices (usage, blocks and presence) to subscribed sockets. Returns a
+ * Relays the change notices (usage, blocks, presence and cron runs from the projector, sync requests
+ * from the API and jobs) to subscribed sockets. Returns a
  * function that stops listening to NATS.
  */
 export function startChangeRelay(fanOut: FanOut, { nc, names, logger }: RealtimeDeps): () => void {
@@ -41,6 +44,12 @@ export function startChangeRelay(fanOut: FanOut, { nc, names, logger }: Realtime
     ),
     relay(names.allBlocksChangedSubjects, BlockChanged, (notice) =>
       fanOut.publish(notice.account, 'blocks', { type: 'block_update', seq: notice.seq, payload: notice }),
+    ),
+    relay(names.allCronChangedSubjects, CronRunChanged, (notice) =>
+      fanOut.publish(notice.account, 'cron', { type: 'cron_job_executed', seq: notice.seq, payload: notice.run }),
+    ),
+    relay(names.allSyncRequestSubjects, SyncRequested, ({ account, ...request }) =>
+      fanOut.publish(account, 'sync', { type: 'sync_status', payload: { ...request, state: 'requested' } }),
     ),
     relay(names.allPresenceChangedSubjects, PresenceChanged, (notice) =>
       fanOut.publish(notice.account, 'presence', {

@@ -19,12 +19,12 @@ import {
   assertAdmin,
   assertOperator,
   Errors,
+  type EventHistory,
   type HttpServer,
   principalOf,
   type TokenStore,
 } from '@ccsync/service-kit';
 import { z } from 'zod';
-import type { EventHistory } from '../history.ts';
 
 export interface AccountRouteDeps {
   readonly store: TokenStore;

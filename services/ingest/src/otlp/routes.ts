@@ -7,10 +7,9 @@ import {
   MAX_ENTRIES_PER_EVENT,
   newEvent,
 } from '@ccsync/contracts';
-import { deviceForPush, Errors, type HttpServer, principalOf } from '@ccsync/service-kit';
+import { deviceForPush, Errors, type EventHistory, type HttpServer, principalOf } from '@ccsync/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import type { EventHistory } from '../history.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
 import { countersFromMetrics, LogsRequest, MetricsRequest, usageFromLogs } from './claude-code-telemetry.ts';
 import { decodeLogsRequest, decodeMetricsRequest } from './otlp-protobuf.ts';

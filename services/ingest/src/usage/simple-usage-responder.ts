@@ -1,5 +1,5 @@
 import { type Names, oneUsageForm, SimpleUsageCommand, type SimpleUsageOutcome } from '@ccsync/contracts';
-import { deviceForPush, type Logger, type NatsConnection } from '@ccsync/service-kit';
+import { deviceForPush, Errors, errorOutcome, type Logger, type NatsConnection } from '@ccsync/service-kit';
 import { z } from 'zod';
 import { simpleUsageEntry, type UsageRecorder } from './usage-recorder.ts';
 
@@ -17,11 +17,7 @@ export function startSimpleUsageResponder(nc: NatsConnection, names: Names, reco
         let outcome: SimpleUsageOutcome;
         try {
           const command = ValidCommand.safeParse(message.json());
-          if (!command.success)
-            throw Object.assign(new Error(z.prettifyError(command.error)), {
-              statusCode: 400,
-              code: 'CCSYNC_VALIDATION',
-            });
+          if (!command.success) throw new Errors.Validation(z.prettifyError(command.error));
           const { principal, deviceId, usage } = command.data;
           const device = deviceForPush(principal, deviceId);
           const entries = [simpleUsageEntry(usage, usage.idempotencyKey)];
@@ -30,17 +26,8 @@ export function startSimpleUsageResponder(nc: NatsConnection, names: Names, reco
             reply: await record({ account: principal.account, device, source: 'api', entries }, logger),
           };
         } catch (error) {
-          const {
-            statusCode = 500,
-            code = 'CCSYNC_INTERNAL',
-            message: text,
-          } = error as Error & { statusCode?: number; code?: string };
-          outcome = {
-            ok: false,
-            statusCode,
-            code,
-            message: statusCode >= 500 && code === 'CCSYNC_INTERNAL' ? 'Internal error' : text,
-          };
+          outcome = errorOutcome(error);
+          if (outcome.code === 'CCSYNC_INTERNAL') logger.error({ err: error }, 'recording update_usage failed');
         }
         message.respond(JSON.stringify(outcome));
       })();

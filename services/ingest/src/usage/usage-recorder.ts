@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PushUsageReply, SimpleUsageFields, UsageEntry } from '@ccsync/contracts';
-import type { Logger } from '@ccsync/service-kit';
+import type { EventHistory, Logger } from '@ccsync/service-kit';
 import type { z } from 'zod';
-import type { EventHistory } from '../history.ts';
 import type { IngestMetrics } from '../ingest-metrics.ts';
 import { type RecordUsageCommand, usageEvent } from './record-usage.ts';
 

@@ -1,6 +1,17 @@
-import { type DomainEvent, type Names, StreamSeq } from '@ccsync/contracts';
-import { Errors, type Logger } from '@ccsync/service-kit';
+import { createHash } from 'node:crypto';
+import {
+  type AccountId,
+  type CcusageDailyReport,
+  type DeviceId,
+  type DomainEvent,
+  EventId,
+  type Names,
+  newEvent,
+  StreamSeq,
+} from '@ccsync/contracts';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { Errors } from './errors.ts';
+import type { Logger } from './logger.ts';
 
 export interface Stored {
   readonly seq: StreamSeq;
@@ -32,4 +43,28 @@ export function createEventHistory(js: JetStreamClient, names: Names, publishTim
       }
     },
   };
+}
+
+/**
+ * A device's ccusage daily report as a UsageSnapshotRecorded event. Its id is the report's digest,
+ * so the same report sent again is stored once.
+ */
+export function usageSnapshotEvent(
+  account: AccountId,
+  device: DeviceId,
+  report: CcusageDailyReport,
+  timezone: string | undefined,
+  now = new Date().toISOString(),
+): DomainEvent<'UsageSnapshotRecorded'> {
+  const digest = createHash('sha256')
+    .update(`UsageSnapshotRecorded\0${account}\0${device}\0${timezone ?? ''}\0`)
+    .update(JSON.stringify(report));
+  return newEvent('UsageSnapshotRecorded', {
+    id: EventId.parse(digest.digest('base64url').slice(0, 32)),
+    occurredAt: now,
+    recordedAt: now,
+    account,
+    device,
+    data: { tool: 'ccusage', report, ...(timezone === undefined ? {} : { timezone }) },
+  });
 }
