@@ -145,6 +145,11 @@ describe.each([
       ),
       { query: 'weekly?tz=Asia/Kolkata&startOfWeek=monday', args: ['weekly', '-z', 'Asia/Kolkata', '-w', 'monday'] },
       { query: 'session', args: ['session'] },
+      { query: 'monthly?tz=UTC&breakdown=true', args: ['monthly', '-z', 'UTC', '--breakdown'] },
+      {
+        query: 'session?tz=America/Los_Angeles&since=2026-03-10&until=20260311',
+        args: ['session', '-z', 'America/Los_Angeles', '--since', '20260310', '--until', '20260311'],
+      },
       {
         query: 'daily?tz=America/New_York&since=20260301&until=2026-03-12&order=desc',
         args: ['daily', '-z', 'America/New_York', '--since', '20260301', '--until', '20260312', '--order', 'desc'],

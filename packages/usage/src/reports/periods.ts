@@ -134,18 +134,29 @@ export function entryCells(entries: Iterable<UsageEntry>, pricing: PricingTable)
 }
 
 /**
+ * ccusage's `--since` / `--until`: whether a day (in the report's timezone) is in the range; both
+ * ends are included and either may be absent. They are `YYYYMMDD` or `YYYY-MM-DD`.
+ */
+export function dayRangeFilter(range: { readonly since?: string; readonly until?: string }) {
+  const since = range.since === undefined ? undefined : compactDate(range.since);
+  const until = range.until === undefined ? undefined : compactDate(range.until);
+  return (date: CalendarDate): boolean => {
+    const compact = compactDate(date);
+    return (since === undefined || compact >= since) && (until === undefined || compact <= until);
+  };
+}
+
+/**
  * ccusage's daily, weekly or monthly report over `cells` in ccusage's read order: a model is listed
  * in `modelsUsed` where it first appears. Days are taken in `timezone`, filtered by `since` and
  * `until`, then grouped into weeks or months.
  */
 export function periodReport(cells: Iterable<UsageCell>, period: Period, options: PeriodReportOptions): PeriodReport {
-  const since = options.since === undefined ? undefined : compactDate(options.since);
-  const until = options.until === undefined ? undefined : compactDate(options.until);
+  const inRange = dayRangeFilter(options);
   const days = new Map<CalendarDate, PeriodAccumulator>();
   for (const cell of cells) {
     const date = zonedDate(cell.epochMs, options.timezone);
-    const compact = compactDate(date);
-    if ((since !== undefined && compact < since) || (until !== undefined && compact > until)) continue;
+    if (!inRange(date)) continue;
     const day = accumulatorFor(days, date);
     addTo(day.sums, cell, false);
     // No-model and <synthetic> messages count in the totals but have no breakdown.

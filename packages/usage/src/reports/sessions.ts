@@ -1,10 +1,12 @@
 import type { UsageEntry } from '@ccsync/contracts';
+import { zonedDate } from '../calendar/zoned-date.ts';
 import { dedupeEntries } from '../dedupe/usage-deduper.ts';
 import type { PricingTable } from '../pricing/pricing-table.ts';
 import { sessionFromPath } from '../transcript/transcript-path.ts';
 import {
   accumulatorFor,
   addTo,
+  dayRangeFilter,
   modelSums,
   type PeriodAccumulator,
   type PeriodRowFields,
@@ -31,6 +33,10 @@ export interface SessionReportOptions {
   readonly pricing: PricingTable;
   /** Where an entry's transcript sits below `projects/`; its `file` by default. */
   readonly pathOf?: (entry: UsageEntry) => string | undefined;
+  /** Only messages of these days count, as with ccusage's `--since` / `--until`; days in `timezone` (UTC by default). */
+  readonly since?: string;
+  readonly until?: string;
+  readonly timezone?: string;
 }
 
 /**
@@ -48,8 +54,12 @@ function sessionOf(entry: UsageEntry, path: string | undefined): string {
 export function sessionReport(entries: Iterable<UsageEntry>, options: SessionReportOptions): SessionReport {
   const sessions = new Map<string, { accumulator: PeriodAccumulator; first: number; last: number }>();
   const accumulators = new Map<string, PeriodAccumulator>();
+  const inRange = dayRangeFilter(options);
+  const filtered = options.since !== undefined || options.until !== undefined;
   for (const entry of dedupeEntries(entries)) {
     const priced = priceEntry(entry, options.pricing);
+    // As in ccusage, a session's messages outside the days asked for are left out of it.
+    if (filtered && !inRange(zonedDate(priced.epochMs, options.timezone ?? 'UTC'))) continue;
     const key = JSON.stringify([entry.projectPath ?? '', sessionOf(entry, (options.pathOf ?? ((e) => e.file))(entry))]);
     const accumulator = accumulatorFor(accumulators, key);
     const session = sessions.get(key) ?? { accumulator, first: priced.epochMs, last: priced.epochMs };

@@ -37,11 +37,18 @@ export const PeriodQuery = z.object({
   order: z.enum(['asc', 'desc']).default('asc'),
   /** The day weeks start on, for the weekly report. */
   startOfWeek: z.enum(WEEKDAYS).default('sunday'),
+  /** ccusage's `--breakdown`, accepted as it is: its JSON, like this one, always has `modelBreakdowns`. */
+  breakdown: flag.optional(),
 });
 
 export const SessionQuery = z.object({
   device: DeviceId.optional(),
   project: z.string().min(1).max(512).optional(),
+  /** Only messages of these days count in their sessions, days taken in `tz`. */
+  since: day.optional(),
+  until: day.optional(),
+  tz: TimeZone.default('UTC'),
+  breakdown: flag.optional(),
 });
 
 export interface StatsDeps {
@@ -100,10 +107,15 @@ export function registerStatsRoutes(app: HttpServer, { redis, registry, pricing 
     async (request) => {
       const principal = principalOf(request);
       assertCanRead(principal);
-      const { device, project } = request.query;
+      const { device, project, since, until, tz } = request.query;
       const entries = await readCountedEntries(redis, await registry.activeKeys(), principal.account, device);
       const chosen = project === undefined ? entries : entries.filter((entry) => entry.projectPath === project);
-      return sessionReport(chosen, { pricing });
+      return sessionReport(chosen, {
+        pricing,
+        timezone: tz,
+        ...(since === undefined ? {} : { since }),
+        ...(until === undefined ? {} : { until }),
+      });
     },
   );
 
