@@ -44,6 +44,7 @@ export async function startScheduler(env: SchedulerEnv, logger: Logger): Promise
 
   const store = await JobStore.open(nc, names, logger, env.CCSYNC_STREAM_REPLICAS);
   const claims = await RunClaims.open(nc, names, env.CCSYNC_STREAM_REPLICAS);
+  const stopFollowing = await claims.follow((error) => logger.error({ err: error }, 'following run claims stopped'));
   const history = createEventHistory(jetstream(nc), names, PUBLISH_TIMEOUT_MS);
   const registry = new ProjectionRegistry(redis, names);
   const leaseMs = env.SCHEDULER_LEASE_SECONDS * 1000;
@@ -80,6 +81,7 @@ export async function startScheduler(env: SchedulerEnv, logger: Logger): Promise
       stopResponder();
       stopWatch();
       schedules.stop();
+      stopFollowing();
       clearInterval(sweep);
       // Runs in progress are stopped and recorded as failed before the connection goes.
       await runner.close();

@@ -263,6 +263,30 @@ describe('limits', () => {
     expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });
 
+  it('skips ticks that come while the previous run is still going, and says so', async () => {
+    await createJob({
+      name: 'slow',
+      schedule: '* * * * * *',
+      kind: 'claude',
+      args: { prompt: 'hang' },
+      timeoutSeconds: 2,
+    });
+    const seen = await waitFor(async () => {
+      const all = await runs('slow');
+      return all.some((run) => run.status === 'skipped') && all.some((run) => run.status === 'timed_out')
+        ? all
+        : undefined;
+    });
+    expect((await call('DELETE', '/api/cron/jobs/slow', operator)).status).toBe(204);
+    const skipped = seen.find((run) => run.status === 'skipped');
+    expect(skipped).toMatchObject({ error: 'the previous run was still going', exitCode: null, trigger: 'schedule' });
+    // Only one run at a time got to start the program.
+    const started = seen.filter((run) => run.status !== 'skipped');
+    for (const [later, earlier] of started.slice(0, -1).map((run, at) => [run, started[at + 1]] as const)) {
+      expect(Date.parse(later.startedAt)).toBeGreaterThanOrEqual(Date.parse(earlier?.finishedAt ?? ''));
+    }
+  });
+
   it('stops a job that writes more than its output cap and keeps only the cap', async () => {
     await createJob({ name: 'floods', schedule: '0 0 1 1 *', kind: 'claude', args: { prompt: 'flood' } });
     const response = await call('POST', '/api/cron/jobs/floods/execute?wait=true', operator);

@@ -77,7 +77,7 @@ export class JobRunner {
    */
   async sweep(): Promise<void> {
     const { claims, store, leaseMs } = this.#options;
-    for (const held of await claims.running()) {
+    for (const held of claims.running()) {
       if (held.claim.leaseUntil + 2 * leaseMs > Date.now()) continue;
       const { account, job: name, kind, attempt } = held.claim;
       if (!(await claims.update(held, { ...held.claim, owner: this.#owner, leaseUntil: Date.now() + leaseMs })))
@@ -119,7 +119,7 @@ export class JobRunner {
 
   /** Whether another run of the job is still going, on any replica. */
   async #busy(account: AccountId, job: CronJob, runId: string): Promise<boolean> {
-    const running = await this.#options.claims.running(`${account}.${job.name}.*`);
+    const running = this.#options.claims.running(`${account}.${job.name}.`);
     return running.some((held) => held.runId !== runId);
   }
 
@@ -133,8 +133,9 @@ export class JobRunner {
   async #attempts(account: AccountId, job: CronJob, held: HeldClaim): Promise<CronJobExecutedV1> {
     for (;;) {
       const startedAt = new Date().toISOString();
+      let renewing: Promise<unknown> = Promise.resolve();
       const renew = setInterval(() => {
-        void this.#options.claims.update(held, { ...held.claim, leaseUntil: Date.now() + this.#options.leaseMs });
+        renewing = this.#options.claims.update(held, { ...held.claim, leaseUntil: Date.now() + this.#options.leaseMs });
       }, this.#options.leaseMs / 3);
       let outcome: Outcome;
       try {
@@ -150,6 +151,8 @@ export class JobRunner {
         };
       } finally {
         clearInterval(renew);
+        // A renewal still under way would make the claim's next write miss its revision.
+        await renewing;
       }
       const retry = outcome.status !== 'succeeded' && held.claim.attempt <= job.retries && !this.#abort.signal.aborted;
       const data = this.#data(job, held, startedAt, outcome);

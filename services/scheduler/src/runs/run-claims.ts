@@ -41,6 +41,7 @@ export function scheduledRunId(account: AccountId, job: string, scheduledAt: Dat
  */
 export class RunClaims {
   private readonly kv: KV;
+  readonly #running = new Map<string, HeldClaim>();
 
   private constructor(kv: KV) {
     this.kv = kv;
@@ -71,17 +72,27 @@ export class RunClaims {
     }
   }
 
-  /** Every claim still running, with its revision, for the sweep and the overlap check. */
-  async running(prefix = '>'): Promise<HeldClaim[]> {
-    const found: HeldClaim[] = [];
-    for await (const runId of await this.kv.keys(prefix)) {
-      const entry = await this.kv.get(runId);
-      if (entry === null || entry.operation !== 'PUT') continue;
-      const claim = RunClaim.safeParse(entry.json());
-      if (claim.success && claim.data.state === 'running') {
-        found.push({ runId, claim: claim.data, revision: entry.revision });
+  /**
+   * Follows the bucket, so that the claims still running are known without reading every run
+   * kept (a job every second leaves thousands a day). Returns a stop.
+   */
+  async follow(onError: (error: unknown) => void): Promise<() => void> {
+    const watcher = await this.kv.watch({ key: '>' });
+    void (async () => {
+      for await (const entry of watcher) {
+        const claim = entry.operation === 'PUT' ? RunClaim.safeParse(entry.json()) : undefined;
+        if (claim?.success === true && claim.data.state === 'running') {
+          this.#running.set(entry.key, { runId: entry.key, claim: claim.data, revision: entry.revision });
+        } else {
+          this.#running.delete(entry.key);
+        }
       }
-    }
-    return found;
+    })().catch(onError);
+    return () => watcher.stop();
+  }
+
+  /** The claims still running whose run id starts with `prefix`, for the sweep and the overlap check. */
+  running(prefix = ''): HeldClaim[] {
+    return [...this.#running.values()].filter((held) => held.runId.startsWith(prefix)).map((held) => ({ ...held }));
   }
 }
