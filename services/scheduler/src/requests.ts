@@ -1,4 +1,5 @@
 import {
+  type AccountId,
   type CronJob,
   type CronJobListReply,
   type CronJobView,
@@ -57,11 +58,7 @@ async function answer(request: SchedulerRequest, deps: RequestDeps): Promise<Sch
   const { store, env, runner } = deps;
   const { account } = request.caller;
   const now = new Date().toISOString();
-  const found = async (id: string) => {
-    const stored = await store.get(account, id);
-    if (stored === undefined) throw new Errors.NotFound(`no job named ${id}`);
-    return stored;
-  };
+  const found = (id: string) => storedJob(store, account, id);
   switch (request.op) {
     case 'list': {
       const body: CronJobListReply = { jobs: (await store.list(account)).map(viewOf) };
@@ -97,14 +94,16 @@ async function answer(request: SchedulerRequest, deps: RequestDeps): Promise<Sch
   }
 }
 
+async function storedJob(store: JobStore, account: AccountId, id: string) {
+  const stored = await store.get(account, id);
+  if (stored === undefined) throw new Errors.NotFound(`no job named ${id}`);
+  return stored;
+}
+
 /** The job an `execute` names, or the account's first enabled job of the kind asked for. */
 async function jobToRun(request: Extract<SchedulerRequest, { op: 'execute' }>, store: JobStore): Promise<CronJob> {
   const { account } = request.caller;
-  if (request.id !== undefined) {
-    const stored = await store.get(account, request.id);
-    if (stored === undefined) throw new Errors.NotFound(`no job named ${request.id}`);
-    return stored.job;
-  }
+  if (request.id !== undefined) return (await storedJob(store, account, request.id)).job;
   const jobs = (await store.list(account)).filter((job) => job.kind === request.kind);
   const job = jobs.find((candidate) => candidate.enabled) ?? jobs[0];
   if (job === undefined) throw new Errors.NotFound(`no ${request.kind} job: create one with POST /api/cron/jobs`);

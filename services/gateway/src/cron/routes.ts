@@ -44,6 +44,8 @@ const REQUEST_TIMEOUT_MS = 5000;
 const WAIT_TIMEOUT_MS = 3600_000 + 30_000;
 
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply, 503: ErrorReply };
+/** 202 as soon as a run has started; 200 with its result when the caller waited (`?wait=true`). */
+const executeReplies = { 200: ExecuteCronJobReply, 202: ExecuteCronJobReply, ...errors };
 
 /**
  * The body goes to the scheduler as sent: it knows the configured programs, so it validates (and
@@ -58,7 +60,8 @@ const validatedByScheduler = () => (data: unknown) => ({ value: data });
  * server's programs are the operator's.
  */
 export function registerCronRoutes(app: HttpServer, { nc, redis, names, registry }: CronDeps): void {
-  const ask = async (request: SchedulerRequest, reply: FastifyReply, timeout = REQUEST_TIMEOUT_MS) => {
+  const ask = async (request: SchedulerRequest, reply: FastifyReply) => {
+    const timeout = request.op === 'execute' && request.wait ? WAIT_TIMEOUT_MS : REQUEST_TIMEOUT_MS;
     const answer = await nc.request(names.schedulerRequests, JSON.stringify(request), { timeout }).then(
       (message) => SchedulerReply.parse(message.json()),
       () => {
@@ -135,14 +138,13 @@ export function registerCronRoutes(app: HttpServer, { nc, redis, names, registry
       schema: {
         params: CronJobParams,
         querystring: ExecuteCronJobQuery,
-        response: { 200: ExecuteCronJobReply, 202: ExecuteCronJobReply, ...errors },
+        response: executeReplies,
       },
     },
     async (request, reply) => {
       const principal = principalOf(request);
       const { wait } = request.query;
-      const execute = { op: 'execute', caller: callerOf(principal), id: request.params.id, wait } as const;
-      return ask(execute, reply, wait ? WAIT_TIMEOUT_MS : REQUEST_TIMEOUT_MS);
+      return ask({ op: 'execute', caller: callerOf(principal), id: request.params.id, wait }, reply);
     },
   );
 
@@ -168,14 +170,13 @@ export function registerCronRoutes(app: HttpServer, { nc, redis, names, registry
     {
       schema: {
         querystring: ExecuteCronJobQuery,
-        response: { 200: ExecuteCronJobReply, 202: ExecuteCronJobReply, ...errors },
+        response: executeReplies,
       },
     },
     async (request, reply) => {
       const principal = principalOf(request);
       const { wait } = request.query;
-      const execute = { op: 'execute', caller: callerOf(principal), kind: 'ccusage', wait } as const;
-      return ask(execute, reply, wait ? WAIT_TIMEOUT_MS : REQUEST_TIMEOUT_MS);
+      return ask({ op: 'execute', caller: callerOf(principal), kind: 'ccusage', wait }, reply);
     },
   );
 

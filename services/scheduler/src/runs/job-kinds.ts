@@ -63,7 +63,8 @@ function programEnv(kind: keyof typeof PASSED, env: SchedulerEnv, timezone: stri
   return { ...passed, LANG: 'C.UTF-8', TZ: timezone, NO_COLOR: '1', CI: '1' };
 }
 
-const nothing = { exitCode: null, stdout: '', stderr: '', outputTruncated: false } as const;
+/** An outcome's fields when no program ran or it printed nothing worth keeping. */
+export const NO_OUTPUT = { exitCode: null, stdout: '', stderr: '', outputTruncated: false } as const;
 
 /** Runs one job of any kind for an account. */
 export async function runKind(
@@ -112,7 +113,7 @@ export async function runKind(
       };
       context.nc.publish(context.names.syncRequestSubject(account), JSON.stringify(request));
       return {
-        ...nothing,
+        ...NO_OUTPUT,
         status: 'succeeded',
         stdout: `asked the account's agents to push now (${request.requestId})`,
       };
@@ -120,14 +121,14 @@ export async function runKind(
     case 'notify':
     case 'webhook': {
       const held = await ruleHolds(job.args.when, account, context);
-      if (!held.holds) return { ...nothing, status: 'succeeded', stdout: held.detail };
+      if (!held.holds) return { ...NO_OUTPUT, status: 'succeeded', stdout: held.detail };
       const message = job.args.message ?? held.detail;
       if (job.kind === 'notify') {
         context.nc.publish(
           context.names.relaySubject(account),
           JSON.stringify({ type: 'tts_notification', payload: { message, source: `cron:${job.name}` } }),
         );
-        return { ...nothing, status: 'succeeded', stdout: `notified: ${message}` };
+        return { ...NO_OUTPUT, status: 'succeeded', stdout: `notified: ${message}` };
       }
       return callWebhook(job.args.url, { account, job: job.name, message }, job, context, signal);
     }
@@ -246,7 +247,7 @@ async function callWebhook(
   signal: AbortSignal,
 ): Promise<Outcome> {
   if (!webhookAllowed(url, context.env.SCHEDULER_WEBHOOK_HOSTS)) {
-    return { ...nothing, status: 'failed', error: `${new URL(url).host} is not in SCHEDULER_WEBHOOK_HOSTS` };
+    return { ...NO_OUTPUT, status: 'failed', error: `${new URL(url).host} is not in SCHEDULER_WEBHOOK_HOSTS` };
   }
   try {
     const response = await fetch(url, {
@@ -258,7 +259,7 @@ async function callWebhook(
     });
     const text = truncateUtf8(await response.text(), job.maxOutputBytes);
     return {
-      ...nothing,
+      ...NO_OUTPUT,
       status: response.ok ? 'succeeded' : 'failed',
       stdout: text.text,
       outputTruncated: text.truncated,
@@ -267,7 +268,7 @@ async function callWebhook(
   } catch (error) {
     const timedOut = (error as Error).name === 'TimeoutError';
     return {
-      ...nothing,
+      ...NO_OUTPUT,
       status: timedOut ? 'timed_out' : 'failed',
       error: timedOut ? 'the webhook did not answer in time' : `the webhook failed: ${(error as Error).message}`,
     };

@@ -8,7 +8,7 @@ import {
   newEvent,
 } from '@ccsync/contracts';
 import type { JobStore } from '../jobs/job-store.ts';
-import { type KindContext, type Outcome, runKind } from './job-kinds.ts';
+import { type KindContext, NO_OUTPUT, type Outcome, runKind } from './job-kinds.ts';
 import { type HeldClaim, type RunClaim, type RunClaims, scheduledRunId } from './run-claims.ts';
 
 export interface JobRunnerOptions {
@@ -20,13 +20,11 @@ export interface JobRunnerOptions {
 }
 
 const LOST: Outcome = {
+  ...NO_OUTPUT,
   status: 'lost',
-  exitCode: null,
-  stdout: '',
-  stderr: '',
-  outputTruncated: false,
   error: 'the scheduler replica running it stopped before it finished',
 };
+const SKIPPED: Outcome = { ...NO_OUTPUT, status: 'skipped', error: 'the previous run was still going' };
 
 /** How often storing a run's event is tried before the run is left for the sweep to record. */
 const APPEND_ATTEMPTS = 5;
@@ -51,10 +49,8 @@ export class JobRunner {
     const runId = scheduledRunId(account, job.name, scheduledAt);
     const held = await this.#options.claims.claim(runId, this.#claim(account, job, scheduledAt, 'schedule', 1));
     if (held === undefined) return;
-    if (job.overlap === 'skip' && (await this.#busy(account, job, runId))) {
-      const now = new Date().toISOString();
-      const outcome = { ...LOST, status: 'skipped' as const, error: 'the previous run was still going' };
-      await this.#record(account, job, held, { startedAt: now, outcome });
+    if (job.overlap === 'skip' && this.#busy(account, job, runId)) {
+      await this.#record(account, held, this.#data(job, held, new Date().toISOString(), SKIPPED));
       return;
     }
     await this.#track(this.#attempts(account, job, held));
@@ -84,8 +80,8 @@ export class JobRunner {
         continue;
       const job = (await store.get(account, name))?.job;
       const retry = job !== undefined && attempt <= job.retries;
-      const run = { startedAt: held.claim.scheduledAt, outcome: LOST };
-      if (!(await this.#record(account, { name, kind }, held, run, !retry)) || !retry) continue;
+      const lost = this.#data({ name, kind }, held, held.claim.scheduledAt, LOST);
+      if (!(await this.#record(account, held, lost, !retry)) || !retry) continue;
       const next = { ...held.claim, attempt: attempt + 1, leaseUntil: Date.now() + leaseMs };
       if (await claims.update(held, next)) void this.#track(this.#attempts(account, job, held));
     }
@@ -118,7 +114,7 @@ export class JobRunner {
   }
 
   /** Whether another run of the job is still going, on any replica. */
-  async #busy(account: AccountId, job: CronJob, runId: string): Promise<boolean> {
+  #busy(account: AccountId, job: CronJob, runId: string): boolean {
     const running = this.#options.claims.running(`${account}.${job.name}.`);
     return running.some((held) => held.runId !== runId);
   }
@@ -141,14 +137,7 @@ export class JobRunner {
       try {
         outcome = await runKind(job, account, this.#options.context, this.#abort.signal);
       } catch (error) {
-        outcome = {
-          status: 'failed',
-          exitCode: null,
-          stdout: '',
-          stderr: '',
-          outputTruncated: false,
-          error: (error as Error).message,
-        };
+        outcome = { ...NO_OUTPUT, status: 'failed', error: (error as Error).message };
       } finally {
         clearInterval(renew);
         // A renewal still under way would make the claim's next write miss its revision.
@@ -156,7 +145,7 @@ export class JobRunner {
       }
       const retry = outcome.status !== 'succeeded' && held.claim.attempt <= job.retries && !this.#abort.signal.aborted;
       const data = this.#data(job, held, startedAt, outcome);
-      const recorded = await this.#record(account, job, held, { startedAt, outcome }, !retry);
+      const recorded = await this.#record(account, held, data, !retry);
       if (!retry || !recorded) return data;
       const next = { ...held.claim, attempt: held.claim.attempt + 1, leaseUntil: Date.now() + this.#options.leaseMs };
       if (!(await this.#options.claims.update(held, next))) return data;
@@ -184,14 +173,7 @@ export class JobRunner {
    * stored once) and, when `last`, marks the claim done. False if the event could not be stored:
    * the claim then stays running, and the sweep records it once its lease runs out.
    */
-  async #record(
-    account: AccountId,
-    job: Pick<CronJob, 'name' | 'kind'>,
-    held: HeldClaim,
-    run: { startedAt: string; outcome: Outcome },
-    last = true,
-  ): Promise<boolean> {
-    const data = this.#data(job, held, run.startedAt, run.outcome);
+  async #record(account: AccountId, held: HeldClaim, data: CronJobExecutedV1, last = true): Promise<boolean> {
     const id = createHash('sha256').update(`CronJobExecuted\0${held.runId}\0${held.claim.attempt}`).digest('base64url');
     const event = newEvent('CronJobExecuted', {
       id: EventId.parse(id.slice(0, 32)),
