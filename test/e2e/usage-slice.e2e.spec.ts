@@ -51,7 +51,7 @@ describe('one usage record, from device to dashboard', () => {
     const { seq } = PushUsageReply.parse(await response.json());
 
     const message = ServerMessage.parse(await socket.next((candidate) => candidate.type === 'token_usage_update'));
-    expect(message).toMatchObject({ type: 'token_usage_update', seq });
+    expect(message).toMatchObject({ type: 'token_usage_update', channel: 'usage', payload: { seq } });
 
     const read = await fetch(`${service('gateway').url}/api/usage/workstation`, { headers: auth });
     expect(read.status).toBe(200);

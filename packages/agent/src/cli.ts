@@ -9,6 +9,7 @@ import { type CommonFlags, resolveSettings } from './settings.ts';
 function withCommonFlags(command: Command): Command {
   return command
     .addOption(new Option('--ingest <url>', 'ingest server URL').env('CCSYNC_INGEST_URL'))
+    .addOption(new Option('--gateway <url>', 'gateway URL, for sync requests while watching').env('CCSYNC_GATEWAY_URL'))
     .addOption(new Option('--token <token>', 'device token').env('CCSYNC_TOKEN'))
     .addOption(new Option('--device <id>', 'device id (default: the hostname)').env('CCSYNC_DEVICE'))
     .addOption(

@@ -9,6 +9,8 @@ import { configDir, defaultStateDir } from './paths.ts';
 /** What `ccsync login` keeps in the config directory. */
 export const StoredConfig = z.object({
   ingestUrl: z.url().optional(),
+  /** The gateway, for sync requests over its WebSocket; optional, as pushing needs only ingest. */
+  gatewayUrl: z.url().optional(),
   token: z.string().min(1).optional(),
   device: DeviceId.optional(),
 });
@@ -38,6 +40,7 @@ export async function readStoredConfig(env: NodeJS.ProcessEnv = process.env): Pr
 /** The flags every command shares, as commander hands them over. */
 export interface CommonFlags {
   readonly ingest?: string;
+  readonly gateway?: string;
   readonly token?: string;
   readonly device?: string;
   readonly claudeDir?: string;
@@ -47,6 +50,7 @@ export interface CommonFlags {
 
 export interface AgentSettings {
   readonly ingestUrl: string | undefined;
+  readonly gatewayUrl: string | undefined;
   readonly token: string | undefined;
   readonly device: DeviceId;
   /** The comma list from --claude-dir or CLAUDE_CONFIG_DIR; undefined means ccusage's defaults. */
@@ -92,6 +96,7 @@ export async function resolveSettings(
   }
   return {
     ingestUrl: pick(flags.ingest, env.CCSYNC_INGEST_URL, stored.ingestUrl)?.replace(/\/+$/, ''),
+    gatewayUrl: pick(flags.gateway, env.CCSYNC_GATEWAY_URL, stored.gatewayUrl)?.replace(/\/+$/, ''),
     token: pick(flags.token, env.CCSYNC_TOKEN, stored.token),
     device,
     claudeDirs: pick(flags.claudeDir, env.CLAUDE_CONFIG_DIR),

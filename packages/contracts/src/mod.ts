@@ -138,4 +138,27 @@ export {
   UsageDelta,
   zeroTotals,
 } from './views/usage.ts';
-export { Channel, ClientMessage, ServerMessage } from './ws/messages.ts';
+export {
+  Channel,
+  ClientMessage,
+  CloseCodes,
+  Position,
+  RecoveryFailure,
+  ServerMessage,
+  SyncAnswered,
+  SyncStatus,
+} from './ws/messages.ts';
+export {
+  ChatMessage,
+  FileUpdate,
+  parseRelayPayload,
+  RelayEnvelope,
+  RelayEventType,
+  RelaySender,
+  RoomId,
+  relayRoom,
+  SystemStatus,
+  TerminalCommand,
+  TerminalOutput,
+  TtsNotification,
+} from './ws/relay.ts';

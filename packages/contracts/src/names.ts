@@ -17,24 +17,35 @@ export interface Names {
   eventsOfType(type: EventType): string;
   /** All of one account's events, for filtered replays. */
   accountEventSubjects(account: AccountId): string;
-  /** Core NATS (not stored) notices that a projection changed, for gateways to fan out. */
+  /**
+   * The JetStream stream of change notices (`<ns>.changes.>`), kept for a while so that a client
+   * that reconnects can be sent what it missed. Its sequence is the position clients resume from.
+   */
+  readonly changeStream: string;
+  readonly changeSubjects: string;
+  /** All of one account's change notices, for replays. */
+  accountChangeSubjects(account: AccountId): string;
+  /** Notices that a device's usage changed, for gateways to fan out (change stream). */
   usageChangedSubject(account: AccountId): string;
   readonly allUsageChangedSubjects: string;
-  /** Core NATS notices that an account's last 5-hour block changed. */
+  /** Notices that an account's last 5-hour block changed (change stream). */
   blocksChangedSubject(account: AccountId): string;
   readonly allBlocksChangedSubjects: string;
-  /** Core NATS notices that a device came online or went offline. */
+  /** Notices that a device came online or went offline (change stream). */
   presenceChangedSubject(account: AccountId): string;
   readonly allPresenceChangedSubjects: string;
   /** Core NATS device heartbeats, from which presence is derived; not stored. */
   presenceSubject(account: AccountId): string;
   readonly allPresenceSubjects: string;
-  /** Core NATS notices that a scheduled job ran. */
+  /** Notices that a scheduled job ran (change stream). */
   cronChangedSubject(account: AccountId): string;
   readonly allCronChangedSubjects: string;
   /** Core NATS requests that an account's connected agents push now. */
   syncRequestSubject(account: AccountId): string;
   readonly allSyncRequestSubjects: string;
+  /** Core NATS answers of agents to sync requests. */
+  syncAnsweredSubject(account: AccountId): string;
+  readonly allSyncAnsweredSubjects: string;
   /** Core NATS messages relayed between the clients of one account (seed 004's events). */
   relaySubject(account: AccountId): string;
   readonly allRelaySubjects: string;
@@ -66,6 +77,9 @@ export function namesFor(namespace: Namespace): Names {
     eventSubject: (account, type) => `${namespace}.events.${account}.${type}`,
     eventsOfType: (type) => `${namespace}.events.*.${type}`,
     accountEventSubjects: (account) => `${namespace}.events.${account}.>`,
+    changeStream: `${namespace}_changes`,
+    changeSubjects: `${namespace}.changes.>`,
+    accountChangeSubjects: (account) => `${namespace}.changes.${account}.>`,
     usageChangedSubject: (account) => `${namespace}.changes.${account}.usage`,
     allUsageChangedSubjects: `${namespace}.changes.*.usage`,
     blocksChangedSubject: (account) => `${namespace}.changes.${account}.blocks`,
@@ -78,6 +92,8 @@ export function namesFor(namespace: Namespace): Names {
     allCronChangedSubjects: `${namespace}.changes.*.cron`,
     syncRequestSubject: (account) => `${namespace}.sync.${account}`,
     allSyncRequestSubjects: `${namespace}.sync.*`,
+    syncAnsweredSubject: (account) => `${namespace}.sync.${account}.answered`,
+    allSyncAnsweredSubjects: `${namespace}.sync.*.answered`,
     relaySubject: (account) => `${namespace}.relay.${account}`,
     allRelaySubjects: `${namespace}.relay.*`,
     schedulerRequests: `${namespace}.scheduler.requests`,

@@ -103,6 +103,11 @@ declare module 'fastify' {
     public?: boolean;
     /** Accept `?token=` where a client cannot set headers (browser WebSockets). */
     allowQueryToken?: boolean;
+    /**
+     * A WebSocket that may present its token in its first message instead: without a token the
+     * upgrade goes through unauthenticated, and the socket handler must authenticate.
+     */
+    authInSocket?: boolean;
   }
 }
 
@@ -135,6 +140,7 @@ export function registerBearerAuth(app: FastifyInstance, authenticator: Authenti
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.public === true) return;
     const token = presentedToken(request);
+    if (token === undefined && request.routeOptions.config.authInSocket === true) return;
     const principal = token === undefined ? undefined : await authenticator.authenticate(token);
     if (principal === undefined) throw new Errors.Unauthorized();
     request.principal = principal;

@@ -54,6 +54,31 @@ export const StreamEnv = {
   CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(120),
 };
 
+/** The change stream's settings, for the projector that writes it and the gateways that replay it. */
+export const ChangeStreamEnv = {
+  CCSYNC_STREAM_REPLICAS: StreamEnv.CCSYNC_STREAM_REPLICAS,
+  /** How long a WebSocket client that reconnects can be sent what it missed. */
+  CCSYNC_CHANGES_MAX_AGE_SECONDS: z.coerce.number().int().positive().default(86_400),
+  CCSYNC_CHANGES_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024 * 1024),
+};
+
+/** The change stream options the environment describes. */
+export function changeStreamOptions(env: {
+  CCSYNC_STREAM_REPLICAS: number;
+  CCSYNC_CHANGES_MAX_AGE_SECONDS: number;
+  CCSYNC_CHANGES_MAX_BYTES: number;
+}) {
+  return {
+    replicas: env.CCSYNC_STREAM_REPLICAS,
+    maxAgeSeconds: env.CCSYNC_CHANGES_MAX_AGE_SECONDS,
+    maxBytes: env.CCSYNC_CHANGES_MAX_BYTES,
+  };
+}
+
 /** The stream options the environment describes. */
 export function streamOptions(env: {
   CCSYNC_STREAM_REPLICAS: number;

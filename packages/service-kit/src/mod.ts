@@ -14,7 +14,16 @@ export {
   registerBearerAuth,
   tokenStoreAuthenticator,
 } from './auth.ts';
-export { BaseEnv, ConfigError, parseEnv, port, StreamEnv, streamOptions } from './config.ts';
+export {
+  BaseEnv,
+  ChangeStreamEnv,
+  ConfigError,
+  changeStreamOptions,
+  parseEnv,
+  port,
+  StreamEnv,
+  streamOptions,
+} from './config.ts';
 export { Errors, errorOutcome } from './errors.ts';
 export type { EventHistory, Stored } from './event-history.ts';
 export { createEventHistory, usageSnapshotEvent } from './event-history.ts';
@@ -25,8 +34,8 @@ export { jwtAuthenticator } from './jwt.ts';
 export type { Logger } from './logger.ts';
 export { createLogger, redactUrl } from './logger.ts';
 export { Counter, createMetrics, Gauge, Histogram } from './metrics.ts';
-export type { EventStreamOptions, NatsConnection } from './nats.ts';
-export { connectNats, ensureEventStream, natsIsUp } from './nats.ts';
+export type { ChangeStreamOptions, EventStreamOptions, NatsConnection } from './nats.ts';
+export { connectNats, ensureChangeStream, ensureEventStream, natsIsUp } from './nats.ts';
 export { highestConsumerVersion, ProjectionRegistry } from './projections.ts';
 export { connectRedis, hmgetAll, Redis, redisIsUp, slices, waitForRedis } from './redis.ts';
 export type { RunningService } from './run-service.ts';

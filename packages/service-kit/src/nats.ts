@@ -69,7 +69,7 @@ export async function ensureEventStream(
   names: Names,
   options: EventStreamOptions,
 ): Promise<void> {
-  const config: Partial<StreamConfig> & { name: string } = {
+  await ensureStream(jsm, {
     name: names.eventStream,
     subjects: [names.eventSubjects],
     storage: StorageType.File,
@@ -82,20 +82,48 @@ export async function ensureEventStream(
     deny_delete: true,
     deny_purge: true,
     allow_direct: true,
-  };
+  });
+}
+
+export interface ChangeStreamOptions {
+  readonly replicas: number;
+  /** How long a reconnecting client can be sent what it missed; older gaps reload over REST. */
+  readonly maxAgeSeconds: number;
+  readonly maxBytes: number;
+}
+
+/**
+ * Creates the stream of change notices, which gateways fan out and replay to clients that
+ * resume. It is a bounded window, not history: the views, and the events, are the truth.
+ */
+export async function ensureChangeStream(
+  jsm: JetStreamManager,
+  names: Names,
+  options: ChangeStreamOptions,
+): Promise<void> {
+  await ensureStream(jsm, {
+    name: names.changeStream,
+    subjects: [names.changeSubjects],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(options.maxAgeSeconds),
+    max_bytes: options.maxBytes,
+    // A notice republished after a projector restart is dropped by its msgID.
+    duplicate_window: nanos(120),
+    num_replicas: options.replicas,
+  });
+}
+
+/** The settings `ensureStream` brings in line on an existing stream. */
+const ADJUSTABLE = ['max_age', 'max_bytes', 'duplicate_window', 'num_replicas'] as const;
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
-    const info = await jsm.streams.info(config.name);
-    const current = info.config;
-    if (
-      current.max_age !== config.max_age ||
-      current.duplicate_window !== config.duplicate_window ||
-      current.num_replicas !== config.num_replicas
-    ) {
-      await jsm.streams.update(config.name, {
-        max_age: config.max_age,
-        duplicate_window: config.duplicate_window,
-        num_replicas: config.num_replicas,
-      });
+    const current = (await jsm.streams.info(config.name)).config;
+    const changed = ADJUSTABLE.filter((key) => config[key] !== undefined && current[key] !== config[key]);
+    if (changed.length > 0) {
+      await jsm.streams.update(config.name, Object.fromEntries(changed.map((key) => [key, config[key]])));
     }
   } catch (error) {
     if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;

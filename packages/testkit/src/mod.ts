@@ -21,4 +21,4 @@ export type { WaitForOptions } from './wait-for.ts';
 export { waitFor } from './wait-for.ts';
 export { waitForProjection } from './wait-for-projection.ts';
 export type { TestSocket } from './ws-client.ts';
-export { openTestSocket } from './ws-client.ts';
+export { openTestSocket, upgradeStatus } from './ws-client.ts';

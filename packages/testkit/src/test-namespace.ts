@@ -21,8 +21,8 @@ export async function dropNamespace(names: Names, natsUrl: string, redisUrl: str
   const nc = await connect({ servers: natsUrl });
   try {
     const jsm = await jetstreamManager(nc);
-    // The event stream, and the KV buckets (streams named KV_<bucket>) of the namespace.
-    const streams = [names.eventStream];
+    // The event and change streams, and the KV buckets (streams named KV_<bucket>) of the namespace.
+    const streams = [names.eventStream, names.changeStream];
     for await (const name of jsm.streams.names()) {
       if (name.startsWith(`KV_${names.namespace}_`)) streams.push(name);
     }

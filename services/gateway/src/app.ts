@@ -2,10 +2,12 @@ import { namesFor } from '@ccsync/contracts';
 import {
   accountAuthenticator,
   announceGeneratedToken,
+  changeStreamOptions,
   connectNats,
   connectRedis,
   createHttpServer,
   createMetrics,
+  ensureChangeStream,
   type Logger,
   natsIsUp,
   ProjectionRegistry,
@@ -17,14 +19,18 @@ import {
 } from '@ccsync/service-kit';
 import { loadPricingTable } from '@ccsync/usage';
 import websocket from '@fastify/websocket';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { registerAdminRoutes } from './admin/routes.ts';
 import { registerBlockRoutes } from './blocks/routes.ts';
 import { registerForgeRoutes } from './claudeforge/routes.ts';
 import type { GatewayEnv } from './config.ts';
 import { registerCronRoutes } from './cron/routes.ts';
 import { registerLiveMetricRoutes } from './live-metrics/routes.ts';
+import { startChangeFeed } from './realtime/change-feed.ts';
+import { startConnectionRegistry } from './realtime/connection-registry.ts';
 import { FanOut } from './realtime/fan-out.ts';
-import { registerRealtimeRoutes, startChangeRelay } from './realtime/routes.ts';
+import { startRelay } from './realtime/relay.ts';
+import { newGatewayId, registerRealtimeRoutes } from './realtime/routes.ts';
 import { registerSettingsRoutes } from './settings/routes.ts';
 import { registerStatsRoutes } from './stats/routes.ts';
 import { registerStatusRoutes } from './status/routes.ts';
@@ -44,6 +50,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   const store = await TokenStore.open(nc, names);
   const runtime = await RuntimeConfig.open(nc, names, logger);
   const metrics = createMetrics('gateway');
+  const authenticator = accountAuthenticator(env, store, admin.token);
   const app = await createHttpServer({
     service: 'gateway',
     metrics,
@@ -57,7 +64,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
           },
         }),
     logger,
-    authenticator: accountAuthenticator(env, store, admin.token),
+    authenticator,
     bodyLimit: env.GATEWAY_BODY_LIMIT_BYTES,
     corsOrigins: env.GATEWAY_CORS_ORIGINS,
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
@@ -70,8 +77,14 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
     app.log.level = logger.level;
   });
   await app.register(websocket, { options: { maxPayload: env.GATEWAY_WS_MAX_MESSAGE_BYTES } });
+  // Sockets: every replica follows the change stream and the relay, and serves its own clients.
+  const jsm = await jetstreamManager(nc);
+  await ensureChangeStream(jsm, names, changeStreamOptions(env));
+  const gatewayId = newGatewayId();
   const fanOut = new FanOut();
-  const stopRelay = startChangeRelay(fanOut, { nc, names, logger });
+  const feed = await startChangeFeed({ nc, jsm, names, logger }, (change) => fanOut.publishChange(change));
+  const stopRelay = startRelay(fanOut, { nc, names, logger });
+  const sockets = startConnectionRegistry({ redis, names, logger }, gatewayId, fanOut, 5000);
   const registry = new ProjectionRegistry(redis, names);
   registerStatusRoutes(app, { nc, redis, names, registry });
   registerUsageRoutes(app, { redis, names, registry });
@@ -82,15 +95,29 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   registerCronRoutes(app, { nc, redis, names, registry });
   registerLiveMetricRoutes(app, { redis, nc, names, runtime });
   registerSettingsRoutes(app, { env, names, redis, runtime });
-  registerRealtimeRoutes(app, fanOut, { nc, names });
+  const stopHeartbeats = registerRealtimeRoutes(
+    app,
+    { nc, names, logger, authenticator, feed, fanOut, registry: sockets, metrics, gatewayId },
+    {
+      authTimeoutMs: env.GATEWAY_WS_AUTH_TIMEOUT_MS,
+      pingIntervalMs: env.GATEWAY_WS_PING_SECONDS * 1000,
+      maxBufferedBytes: env.GATEWAY_WS_MAX_BUFFERED_BYTES,
+      messagesPerSecond: env.GATEWAY_WS_MESSAGES_PER_SECOND,
+      maxRecovery: env.GATEWAY_WS_MAX_RECOVERY,
+      origins: env.GATEWAY_CORS_ORIGINS,
+    },
+  );
   const url = await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });
 
   return {
     url,
     async close() {
+      stopHeartbeats();
       stopRelay();
-      // Going away (1001) tells clients to reconnect, to another replica if there is one.
+      // Going away (1001) tells clients to reconnect, to another replica if there is one, and resume.
       for (const client of app.websocketServer.clients) client.close(1001, 'server shutting down');
+      await sockets.stop();
+      await feed.stop();
       await app.close();
       runtime.close();
       await nc.drain();

@@ -1,4 +1,4 @@
-import { BaseEnv, port } from '@ccsync/service-kit';
+import { BaseEnv, ChangeStreamEnv, port } from '@ccsync/service-kit';
 import { z } from 'zod';
 
 /**
@@ -41,6 +41,21 @@ export const GatewayEnv = BaseEnv.extend({
     .int()
     .positive()
     .default(64 * 1024),
+  /** How long a socket that sent no token with its upgrade has to send an `auth` message. */
+  GATEWAY_WS_AUTH_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  /** The server pings every socket this often, and drops one that did not answer the last ping. */
+  GATEWAY_WS_PING_SECONDS: z.coerce.number().positive().default(25),
+  /** Bytes queued for a slow reader before it is told to reconnect and resume (close 4008). */
+  GATEWAY_WS_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
+  /** Messages a socket may send a second, on average (twice that in a burst). */
+  GATEWAY_WS_MESSAGES_PER_SECOND: z.coerce.number().positive().default(20),
+  /** The most missed messages a resuming client is sent; more, and it is told to reload. */
+  GATEWAY_WS_MAX_RECOVERY: z.coerce.number().int().nonnegative().default(10_000),
+  ...ChangeStreamEnv,
   /** Comma-separated origins whose pages may call the API from a browser. None: same-origin only. */
   GATEWAY_CORS_ORIGINS: z
     .string()

@@ -1,4 +1,3 @@
-import { request as httpRequest } from 'node:http';
 import {
   AccountUsageReply,
   CreateAccountReply,
@@ -13,7 +12,7 @@ import {
 import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
 import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
 import { createLogger, parseEnv } from '@ccsync/service-kit';
-import { openTestSocket, type TestSocket, usageEntry, useTestNamespace, waitFor } from '@ccsync/testkit';
+import { openTestSocket, type TestSocket, upgradeStatus, usageEntry, useTestNamespace, waitFor } from '@ccsync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from './app.ts';
 import { GatewayEnv } from './config.ts';
@@ -40,6 +39,9 @@ afterAll(async () => {
   await ingest?.close();
 });
 
+/** The stream sequence of the event a change message reflects. */
+const eventSeq = (message: Record<string, unknown>) => (message.payload as { seq?: number } | undefined)?.seq;
+
 const auth = { authorization: `Bearer ${ns.adminToken}` };
 const wsUrl = (token = ns.adminToken) => `${gateway.url.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`;
 
@@ -60,29 +62,8 @@ async function push(device: string, seeds: string[], inputTokens: number): Promi
   return ((await response.json()) as { seq: number }).seq;
 }
 
-/** The status code of a refused WebSocket upgrade. */
-function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, {
-      headers: {
-        connection: 'Upgrade',
-        upgrade: 'websocket',
-        'sec-websocket-version': '13',
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        ...headers,
-      },
-    });
-    request.on('response', (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    request.on('error', reject);
-    request.end();
-  });
-}
-
 describe('usage over WebSocket and REST', () => {
-  it('pushes token_usage_update with the stream sequence to subscribers, and serves the same totals over REST', async () => {
+  it('pushes token_usage_update with the event’s stream sequence to subscribers, and serves the same totals over REST', async () => {
     const socket = await openTestSocket(wsUrl());
     sockets.push(socket);
     socket.send({ type: 'subscribe', channels: ['usage'] });
@@ -90,7 +71,7 @@ describe('usage over WebSocket and REST', () => {
 
     const seq = await push('laptop', ['g1', 'g2'], 10);
     const update = ServerMessage.parse(
-      await socket.next((message) => message.type === 'token_usage_update' && message.seq === seq),
+      await socket.next((message) => message.type === 'token_usage_update' && eventSeq(message) === seq),
     );
     if (update.type !== 'token_usage_update') throw new Error('unreachable');
     expect(update.payload).toMatchObject({
@@ -120,8 +101,8 @@ describe('usage over WebSocket and REST', () => {
     watcher.send({ type: 'subscribe', channels: ['usage'] });
     await watcher.next((message) => message.type === 'subscribed');
     const seq = await push('laptop', ['g3'], 1);
-    await watcher.next((message) => message.seq === seq);
-    expect(idle.messages).toEqual([]);
+    await watcher.next((message) => eventSeq(message) === seq);
+    expect(idle.messages).toEqual([expect.objectContaining({ type: 'authenticated' })]);
   });
 
   it('lists every device of the account with their sum', async () => {
@@ -163,7 +144,7 @@ describe('usage over WebSocket and REST', () => {
     );
     expect(recorded.duplicate).toBe(false);
     const change = ServerMessage.parse(
-      await socket.next((message) => message.type === 'token_usage_update' && message.seq === recorded.seq),
+      await socket.next((message) => message.type === 'token_usage_update' && eventSeq(message) === recorded.seq),
     );
     expect(change).toMatchObject({ payload: { device: 'phone', delta: { entries: 1, inputTokens: 250 } } });
 
@@ -262,9 +243,10 @@ describe('two accounts on one server', () => {
     }
     const acmeSeq = PushUsageReply.parse(await post('/v1/usage', deviceToken, { entries: [usageEntry('acme-1')] })).seq;
     const defaultSeq = await push('laptop', ['iso-1'], 1);
-    await acmeSocket.next((message) => message.seq === acmeSeq);
-    await defaultSocket.next((message) => message.seq === defaultSeq);
-    const seqs = (socket: TestSocket) => socket.messages.flatMap((message) => (message as { seq?: number }).seq ?? []);
+    await acmeSocket.next((message) => eventSeq(message) === acmeSeq);
+    await defaultSocket.next((message) => eventSeq(message) === defaultSeq);
+    const seqs = (socket: TestSocket) =>
+      socket.messages.flatMap((message) => eventSeq(message as Record<string, unknown>) ?? []);
     expect(seqs(acmeSocket)).toEqual([acmeSeq]);
     expect(seqs(defaultSocket)).not.toContain(acmeSeq);
 
@@ -285,7 +267,7 @@ describe('two accounts on one server', () => {
     deviceSocket.send({ type: 'update_usage', deviceId: 'laptop', tokens: 1, idempotencyKey: 'steal' });
     await deviceSocket.next(
       (message) =>
-        message.type === 'error' && message.code === 'CCSYNC_FORBIDDEN' && deviceSocket.messages.length === 2,
+        message.type === 'error' && message.code === 'CCSYNC_FORBIDDEN' && deviceSocket.messages.length === 3,
     );
     deviceSocket.send({ type: 'update_usage', deviceId: 'acme-box', tokens: 1, idempotencyKey: 'own' });
     await deviceSocket.next((message) => message.type === 'usage_recorded');
@@ -331,10 +313,10 @@ describe('authentication', () => {
     expect((await fetch(`${gateway.url}/api/usage`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
   });
 
-  it('refuses a WebSocket upgrade without a valid token, and accepts the bearer header', async () => {
+  it('refuses a WebSocket upgrade with an invalid token, and accepts the bearer header', async () => {
     const base = `${gateway.url}/ws`;
-    expect(await upgradeStatus(base)).toBe(401);
     expect(await upgradeStatus(`${base}?token=wrong`)).toBe(401);
+    expect(await upgradeStatus(base, { authorization: 'Bearer wrong' })).toBe(401);
     const withHeader = await openTestSocket(base, auth);
     sockets.push(withHeader);
     withHeader.send({ type: 'ping' });

@@ -1,10 +1,12 @@
 import { DEFAULT_ACCOUNT, liveKeys, namesFor } from '@ccsync/contracts';
 import {
   adminTokenAuthenticator,
+  changeStreamOptions,
   connectNats,
   connectRedis,
   createHttpServer,
   createMetrics,
+  ensureChangeStream,
   ensureEventStream,
   type Logger,
   natsIsUp,
@@ -12,6 +14,7 @@ import {
   type RunningService,
   redisIsUp,
   resolveAdminToken,
+  streamOptions,
   waitForRedis,
 } from '@ccsync/service-kit';
 import { loadPricingTable } from '@ccsync/usage';
@@ -34,11 +37,9 @@ export async function startProjector(env: ProjectorEnv, logger: Logger): Promise
   await waitForRedis(redis);
   const jsm = await jetstreamManager(nc);
   // The projector may start before ingest has ever run; the stream is created the same way by both.
-  await ensureEventStream(jsm, names, {
-    replicas: env.CCSYNC_STREAM_REPLICAS,
-    maxAgeSeconds: env.CCSYNC_STREAM_MAX_AGE_SECONDS,
-    duplicateWindowSeconds: env.CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS,
-  });
+  await ensureEventStream(jsm, names, streamOptions(env));
+  // The notices it writes, for gateways to fan out and replay.
+  await ensureChangeStream(jsm, names, changeStreamOptions(env));
   const pricing = await loadPricingTable(env.CCSYNC_PRICING_FILE);
   const supervisor = startSupervisor({
     nc,

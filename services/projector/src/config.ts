@@ -1,4 +1,4 @@
-import { BaseEnv, port } from '@ccsync/service-kit';
+import { BaseEnv, ChangeStreamEnv, port, StreamEnv } from '@ccsync/service-kit';
 import { z } from 'zod';
 
 export const ProjectorEnv = BaseEnv.extend({
@@ -9,8 +9,7 @@ export const ProjectorEnv = BaseEnv.extend({
   PROJECTOR_PRESENCE_TTL_SECONDS: z.coerce.number().positive().max(3600).default(90),
   /** A JSON file that overrides or extends ccusage's price table. */
   CCSYNC_PRICING_FILE: z.string().min(1).optional(),
-  CCSYNC_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
-  CCSYNC_STREAM_MAX_AGE_SECONDS: z.coerce.number().int().nonnegative().default(0),
-  CCSYNC_STREAM_DUPLICATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(120),
+  ...StreamEnv,
+  ...ChangeStreamEnv,
 });
 export type ProjectorEnv = z.infer<typeof ProjectorEnv>;

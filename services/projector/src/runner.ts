@@ -52,9 +52,13 @@ export interface ProjectionRunner {
   stop(): Promise<void>;
 }
 
-/** A change notice for the gateways, on core NATS. */
+/**
+ * A change notice for the gateways, stored in the change stream. Its id makes a notice sent again
+ * (the events redelivered after a crash between announcing and acking) a duplicate JetStream drops.
+ */
 interface Notice {
   readonly subject: string;
+  readonly id: string;
   readonly body: unknown;
 }
 
@@ -137,7 +141,10 @@ export async function startProjectionRunner(
     if (first === undefined) return [];
     const { seq, event } = first;
     const usageNotices = (notices: readonly UsageChanged[]) =>
-      notices.map((notice) => ({ subject: names.usageChangedSubject(notice.account), body: notice }));
+      notices.map((notice) => {
+        const subject = names.usageChangedSubject(notice.account);
+        return { subject, id: `${subject}:${notice.device}:${notice.seq}`, body: notice };
+      });
     switch (event.type) {
       case 'UsageRecorded': {
         const live = runner.announce ? liveKeys(names) : undefined;
@@ -158,7 +165,8 @@ export async function startProjectionRunner(
             block: presentBlock(blockSummary(lastBlock), Date.now()),
             devices: deviceShares(lastBlock),
           };
-          notices.push({ subject: names.blocksChangedSubject(event.account), body });
+          const subject = names.blocksChangedSubject(event.account);
+          notices.push({ subject, id: `${subject}:${applied.seq}`, body });
         }
         return notices;
       }
@@ -171,7 +179,8 @@ export async function startProjectionRunner(
         return [];
       case 'CronJobExecuted': {
         const notice = await projectCronJobExecuted(redis, keys, seq, event);
-        return [{ subject: names.cronChangedSubject(event.account), body: notice }];
+        const subject = names.cronChangedSubject(event.account);
+        return [{ subject, id: `${subject}:${seq}`, body: notice }];
       }
       case 'DeviceRemoved': {
         const device = event.device as DeviceId;
@@ -192,6 +201,22 @@ export async function startProjectionRunner(
         return [];
       }
     }
+  };
+
+  const js = jetstream(nc);
+  /**
+   * Stores the notices before the events are acked, so a client resuming from the change stream
+   * misses none. A notice that cannot be stored is logged and dropped: the views are already
+   * right, and each usage notice carries the device's whole totals, so the next one mends it.
+   */
+  const storeNotices = async (notices: readonly Notice[]) => {
+    await Promise.all(
+      notices.map(({ subject, id, body }) =>
+        js.publish(subject, JSON.stringify(body), { msgID: id, retries: 3 }).catch((error: unknown) => {
+          log.warn({ err: error, subject }, 'a change notice could not be stored');
+        }),
+      ),
+    );
   };
 
   /** Applies one batch in stream order. Nothing in a message can throw out of here and stop the loop. */
@@ -236,9 +261,9 @@ export async function startProjectionRunner(
       }));
       try {
         const notices = await apply(events);
+        if (runner.announce) await storeNotices(notices);
         for (const { message } of run) message.ack();
         applied += run.length;
-        if (runner.announce) for (const { subject, body } of notices) nc.publish(subject, JSON.stringify(body));
       } catch (error) {
         // Later events wait too, so that one replica applies a device's events in order.
         log.warn({ err: error, seq: events[0]?.seq }, 'applying events failed; they will be redelivered');
@@ -263,7 +288,7 @@ export async function startProjectionRunner(
   let messages: ConsumerMessages | undefined;
   (runner as { done: Promise<void> }).done = (async () => {
     while (!stopping) {
-      const consumer = await jetstream(nc).consumers.get(names.eventStream, config.durable_name);
+      const consumer = await js.consumers.get(names.eventStream, config.durable_name);
       // Bounded by bytes, not count: a few thousand large events at once would make nats-server
       // drop this client as a slow consumer.
       messages = await consumer.consume({ max_bytes: PULL_BYTES });

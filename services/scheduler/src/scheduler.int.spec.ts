@@ -199,10 +199,10 @@ describe('a job created through the gateway', () => {
     expect(recorded).toBeGreaterThanOrEqual(events.length);
 
     // The cron channel carried the latest run with the sequence the views have.
-    const pushed = await socket.next<{ seq: number; payload: CronRun }>(
+    const pushed = await socket.next<{ payload: CronRun }>(
       (message) => message.type === 'cron_job_executed' && (message.payload as CronRun).runId === latest.runId,
     );
-    expect(pushed.seq).toBe(latest.seq);
+    expect(pushed.payload.seq).toBe(latest.seq);
     await socket.close();
   });
 

@@ -54,7 +54,13 @@ export async function runLogin(url: string, settings: AgentSettings): Promise<vo
 
   const path = configFile();
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const stored = { ...(await readStoredConfig()), ingestUrl, token, device };
+  const stored = {
+    ...(await readStoredConfig()),
+    ingestUrl,
+    ...(settings.gatewayUrl === undefined ? {} : { gatewayUrl: settings.gatewayUrl }),
+    token,
+    device,
+  };
   await writeFileAtomic(path, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
   if (settings.json) printJson({ ingestUrl, account, device, config: path });
   else printLine(`Logged in to ${ingestUrl} as device ${device} of account ${account}; saved to ${path}`);

@@ -11,6 +11,7 @@ export async function runStatus(settings: AgentSettings): Promise<void> {
   const status = {
     device: settings.device,
     server: settings.ingestUrl ?? null,
+    gateway: settings.gatewayUrl ?? null,
     stateDir: settings.stateDir,
     cursor: { files: cursors.size, bytesRead: cursors.bytesRead },
     spool,
@@ -22,6 +23,7 @@ export async function runStatus(settings: AgentSettings): Promise<void> {
   }
   printLine(`device      ${status.device}`);
   printLine(`server      ${status.server ?? 'not configured (ccsync login <url>)'}`);
+  printLine(`gateway     ${status.gateway ?? 'not configured (--gateway <url>: push when asked)'}`);
   printLine(`cursor      ${formatCount(cursors.size)} transcripts, ${(cursors.bytesRead / 1e6).toFixed(1)} MB read`);
   printLine(`spool       ${formatCount(spool.batches)} batches, ${formatCount(spool.entries)} entries waiting`);
   printLine(

@@ -2,7 +2,7 @@ import { appendFile, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Ingest } from '@ccsync/ingest';
-import { useTestNamespace, waitFor } from '@ccsync/testkit';
+import { openTestSocket, useTestNamespace, waitFor } from '@ccsync/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { execa } from 'execa';
@@ -38,6 +38,28 @@ async function claudeDir(name: string): Promise<{ dir: string; transcript: strin
   return { dir, transcript: join(dir, 'projects', 'p', 'session.jsonl') };
 }
 
+/** `ccsync watch` as a device, with its own Claude and state directories. */
+const startWatch = (device: string, dir: string, flags: string[] = []) =>
+  execa(
+    'node',
+    [
+      BIN,
+      'watch',
+      '--ingest',
+      ingest.url,
+      ...flags,
+      '--token',
+      ns.adminToken,
+      '--device',
+      device,
+      '--claude-dir',
+      dir,
+      '--state-dir',
+      join(root, device, 'state'),
+    ],
+    { preferLocal: true, reject: false },
+  );
+
 describe('ccsync watch', () => {
   it('pushes a new line within a second, sends heartbeats, and stops cleanly on SIGTERM', async () => {
     const nc = await connect({ servers: ns.natsUrl });
@@ -50,24 +72,7 @@ describe('ccsync watch', () => {
     await nc.flush();
     const { dir, transcript } = await claudeDir('watcher');
     await writeFile(transcript, line('w0', 5));
-    const watch = execa(
-      'node',
-      [
-        BIN,
-        'watch',
-        '--ingest',
-        ingest.url,
-        '--token',
-        ns.adminToken,
-        '--device',
-        'watcher',
-        '--claude-dir',
-        dir,
-        '--state-dir',
-        join(root, 'watcher', 'state'),
-      ],
-      { preferLocal: true, reject: false },
-    );
+    const watch = startWatch('watcher', dir);
     await waitFor(async () => (await serverUsage('watcher'))?.entries === 1, { timeoutMs: 15_000 });
 
     // Within a second of the write, the line is stored in the history (what the agent controls);
@@ -85,6 +90,42 @@ describe('ccsync watch', () => {
     expect(await waitFor(() => heartbeats[0])).toMatchObject({ account: 'default', device: 'watcher' });
     await nc.close();
 
+    watch.kill('SIGTERM');
+    expect((await watch).exitCode).toBe(0);
+  });
+
+  it('pushes when asked over the gateway socket, and answers the sync request', async () => {
+    const { dir, transcript } = await claudeDir('syncer');
+    await writeFile(transcript, line('s0', 3));
+    const dashboard = await openTestSocket(`${stack.gateway.url.replace(/^http/, 'ws')}/ws?token=${ns.adminToken}`);
+    dashboard.send({ type: 'subscribe', channels: ['sync'] });
+    await dashboard.next((message) => message.type === 'subscribed');
+    const watch = startWatch('syncer', dir, ['--gateway', stack.gateway.url]);
+    await waitFor(async () => (await serverUsage('syncer'))?.entries === 1, { timeoutMs: 15_000 });
+    // Until the agent's socket is subscribed, a request would reach nobody: ask until one is answered.
+    const answered = await waitFor(
+      async () => {
+        const response = await fetch(`${stack.gateway.url}/api/usage/sync`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${ns.adminToken}` },
+        });
+        expect(response.status).toBe(202);
+        const { requestId } = (await response.json()) as { requestId: string };
+        return dashboard
+          .next(
+            (message) =>
+              message.type === 'sync_status' &&
+              (message.payload as { requestId: string; state: string }).requestId === requestId &&
+              (message.payload as { state: string }).state !== 'requested',
+            1000,
+          )
+          .catch(() => undefined);
+      },
+      { timeoutMs: 15_000, description: 'an answered sync request' },
+    );
+    // Everything was already pushed: the sync sent nothing more, and said so.
+    expect(answered).toMatchObject({ channel: 'sync', payload: { state: 'done', device: 'syncer', records: 0 } });
+    await dashboard.close();
     watch.kill('SIGTERM');
     expect((await watch).exitCode).toBe(0);
   });

@@ -2,6 +2,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { AgentError } from '../errors.ts';
 import { printError, printLine } from '../output.ts';
 import { silentProgress } from '../progress.ts';
+import { followSyncRequests, type SyncAnswer } from '../push/sync-requests.ts';
 import type { AgentSettings } from '../settings.ts';
 import { findProjectsDirs } from '../transcripts/claude-dirs.ts';
 import { printPushResult, requireServer, runPush } from './push.ts';
@@ -16,27 +17,33 @@ const MAX_RETRY_MS = 5 * 60_000;
 /**
  * Follows the transcripts and pushes within a second of a new line. When the server is
  * unreachable, batches wait in the spool and are retried with exponential backoff. Sends a
- * heartbeat so the server can show the device as online. Stops cleanly on SIGINT or SIGTERM.
+ * heartbeat so the server can show the device as online, and, with a gateway configured, pushes
+ * when asked to over its WebSocket. Stops cleanly on SIGINT or SIGTERM.
  */
 export async function runWatch(settings: AgentSettings): Promise<void> {
   const { ingestUrl, token } = requireServer(settings);
   const projectsDirs = await findProjectsDirs(settings.claudeDirs);
-  let running: Promise<void> | undefined;
+  let running: Promise<SyncAnswer> | undefined;
   let again = false;
   let retryMs = 1000;
   let retryTimer: NodeJS.Timeout | undefined;
   let debounceTimer: NodeJS.Timeout | undefined;
 
-  const pushNow = (): Promise<void> => {
+  /** Pushes, once more if asked again meanwhile; resolves with what the pushes sent. */
+  const pushNow = (): Promise<SyncAnswer> => {
     if (running !== undefined) {
       again = true;
       return running;
     }
     running = (async () => {
+      let records = 0;
+      let error: string | undefined;
       do {
         again = false;
         try {
           const result = await runPush(settings, silentProgress);
+          records += result.acknowledged;
+          error = result.waiting > 0 ? `${result.waiting} entries wait in the spool for the server` : undefined;
           if (result.entriesRead > 0 || result.acknowledged > 0 || result.spooled > 0)
             printPushResult(settings, result);
           clearTimeout(retryTimer);
@@ -47,12 +54,14 @@ export async function runWatch(settings: AgentSettings): Promise<void> {
           } else {
             retryMs = 1000;
           }
-        } catch (error) {
-          if (!(error instanceof AgentError)) throw error;
-          printError(error.message);
+        } catch (failure) {
+          if (!(failure instanceof AgentError)) throw failure;
+          printError(failure.message);
+          error = failure.message;
         }
       } while (again);
       running = undefined;
+      return error === undefined ? { ok: true, records } : { ok: false, records, error };
     })();
     return running;
   };
@@ -78,6 +87,16 @@ export async function runWatch(settings: AgentSettings): Promise<void> {
   const poll = setInterval(schedule, POLL_MS);
   const beat = setInterval(() => void heartbeat(), HEARTBEAT_MS);
   void heartbeat();
+  const stopSyncRequests =
+    settings.gatewayUrl === undefined
+      ? undefined
+      : followSyncRequests({
+          gatewayUrl: settings.gatewayUrl,
+          token,
+          device: settings.device,
+          onRequest: pushNow,
+          onFatal: printError,
+        });
 
   if (!settings.json) printLine(`Watching ${projectsDirs.join(', ')} as ${settings.device}; Ctrl-C stops`);
   await pushNow();
@@ -87,6 +106,7 @@ export async function runWatch(settings: AgentSettings): Promise<void> {
       for (const watcher of watchers) watcher.close();
       clearInterval(poll);
       clearInterval(beat);
+      stopSyncRequests?.();
       clearTimeout(debounceTimer);
       clearTimeout(retryTimer);
       void (running ?? Promise.resolve()).finally(resolve);

@@ -110,7 +110,7 @@ describe('the account-wide active block', () => {
     const blockUpdate = async (seq: number) =>
       (
         await socket.next<{ payload: { block: CcusageBlock; devices: unknown[] } }>(
-          (message) => message.type === 'block_update' && (message.seq as number) >= seq,
+          (message) => message.type === 'block_update' && (message.payload as { seq: number }).seq >= seq,
         )
       ).payload;
 

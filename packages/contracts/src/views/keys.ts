@@ -139,6 +139,10 @@ export interface LiveKeys {
    * expires), for the burn rate over the last minutes.
    */
   burnMinute(account: AccountId, epochMinute: number): string;
+  /** Gateway replicas with sockets (sorted set: replica id, scored by when its entry expires). */
+  readonly gateways: string;
+  /** One gateway replica's socket counts (string: JSON; expires if the replica dies). */
+  gateway(id: string): string;
 }
 
 export function liveKeys(names: Names): LiveKeys {
@@ -148,5 +152,7 @@ export function liveKeys(names: Names): LiveKeys {
     online: (account) => `${prefix}online:${account}`,
     onlineAccounts: `${prefix}online-accounts`,
     burnMinute: (account, epochMinute) => `${prefix}burn:${account}:${epochMinute}`,
+    gateways: `${prefix}gateways`,
+    gateway: (id) => `${prefix}gateway:${id}`,
   };
 }

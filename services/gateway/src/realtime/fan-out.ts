@@ -1,41 +1,57 @@
-import type { AccountId, Channel, ServerMessage } from '@ccsync/contracts';
-
-/** One connected WebSocket client, as the fan-out sees it. */
-export interface RealtimeClient {
-  readonly account: AccountId;
-  readonly channels: Set<Channel>;
-  send(message: ServerMessage): void;
-}
+import type { AccountId } from '@ccsync/contracts';
+import type { Change } from './change-feed.ts';
+import { deliveryOf } from './channels.ts';
+import type { Connection } from './connection.ts';
 
 /**
  * This replica's sockets, by account. Gateways share nothing: each receives every change notice
- * from NATS and delivers it to its own clients.
+ * and relayed event from NATS and delivers it to its own clients.
  */
 export class FanOut {
-  readonly #byAccount = new Map<AccountId, Set<RealtimeClient>>();
+  readonly #byAccount = new Map<AccountId, Set<Connection>>();
 
-  add(client: RealtimeClient): void {
-    const clients = this.#byAccount.get(client.account) ?? new Set();
-    clients.add(client);
-    this.#byAccount.set(client.account, clients);
+  add(connection: Connection): void {
+    const connections = this.#byAccount.get(connection.account) ?? new Set();
+    connections.add(connection);
+    this.#byAccount.set(connection.account, connections);
   }
 
-  remove(client: RealtimeClient): void {
-    const clients = this.#byAccount.get(client.account);
-    clients?.delete(client);
-    if (clients?.size === 0) this.#byAccount.delete(client.account);
+  remove(connection: Connection): void {
+    const connections = this.#byAccount.get(connection.account);
+    connections?.delete(connection);
+    if (connections?.size === 0) this.#byAccount.delete(connection.account);
   }
 
-  /** Sends to every client of the account that subscribed to the channel. */
-  publish(account: AccountId, channel: Channel, message: ServerMessage): void {
-    for (const client of this.#byAccount.get(account) ?? []) {
-      if (client.channels.has(channel)) client.send(message);
+  /** Sends a stored change to every connection of its account subscribed to one of its channels. */
+  publishChange(change: Change): void {
+    const connections = this.#byAccount.get(change.account);
+    if (connections === undefined) return;
+    const delivery = deliveryOf(change);
+    if (delivery === undefined) return;
+    for (const connection of connections) {
+      for (const channel of delivery.channels) {
+        if (connection.channels.has(channel)) connection.deliver(channel, change.seq, delivery.message);
+      }
     }
+  }
+
+  /** The account's connections on this replica. */
+  connectionsOf(account: AccountId): Iterable<Connection> {
+    return this.#byAccount.get(account) ?? [];
+  }
+
+  all(): Iterable<Connection> {
+    return [...this.#byAccount.values()].flatMap((connections) => [...connections]);
+  }
+
+  /** Sockets per account on this replica. */
+  counts(): Record<string, number> {
+    return Object.fromEntries([...this.#byAccount].map(([account, connections]) => [account, connections.size]));
   }
 
   get size(): number {
     let total = 0;
-    for (const clients of this.#byAccount.values()) total += clients.size;
+    for (const connections of this.#byAccount.values()) total += connections.size;
     return total;
   }
 }
