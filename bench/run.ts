@@ -10,6 +10,7 @@ import { FULL_INGEST, ingestBenchmarks, QUICK_INGEST } from './ingest.ts';
 import { describeMachine } from './machine.ts';
 import type { BenchmarkResult } from './measure.ts';
 import { FULL_PROJECTOR, projectorBenchmarks, QUICK_PROJECTOR } from './projector.ts';
+import { FULL_REALTIME, QUICK_REALTIME, realtimeBenchmarks } from './realtime.ts';
 
 const quick = process.argv.includes('--quick');
 const started = Date.now();
@@ -17,6 +18,7 @@ const results: BenchmarkResult[] = [];
 results.push(await agentBenchmarks(quick ? QUICK_CORPUS : FULL_CORPUS, quick ? 1 : 3));
 results.push(await ingestBenchmarks(quick ? QUICK_INGEST : FULL_INGEST));
 results.push(await projectorBenchmarks(quick ? QUICK_PROJECTOR : FULL_PROJECTOR));
+results.push(await realtimeBenchmarks(quick ? QUICK_REALTIME : FULL_REALTIME));
 
 const machine = await describeMachine();
 const lines = [

@@ -82,7 +82,9 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   await ensureChangeStream(jsm, names, changeStreamOptions(env));
   const gatewayId = newGatewayId();
   const fanOut = new FanOut();
-  const feed = await startChangeFeed({ nc, jsm, names, logger }, (change) => fanOut.publishChange(change));
+  const feed = await startChangeFeed({ nc, jsm, names, logger }, (change, epoch) =>
+    fanOut.publishChange(change, epoch),
+  );
   const stopRelay = startRelay(fanOut, { nc, names, logger });
   const sockets = startConnectionRegistry({ redis, names, logger }, gatewayId, fanOut, 5000);
   const registry = new ProjectionRegistry(redis, names);

@@ -100,7 +100,10 @@ export function parseRelayPayload(type: RelayEventType, payload: unknown) {
  * Where a relayed event goes: to a session or project room when it names one, to every client of
  * the account otherwise; commands only to clients that accept them.
  */
-export function relayRoom(type: RelayEventType, payload: Record<string, unknown>): string | undefined {
+export function relayRoom(
+  type: RelayEventType,
+  payload: Record<string, unknown>,
+): `session:${string}` | `project:${string}` | undefined {
   switch (type) {
     case 'chat_message':
     case 'terminal_command':

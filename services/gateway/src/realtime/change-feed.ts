@@ -64,7 +64,7 @@ function toChange(message: JsMsg): Change | undefined {
  */
 export async function startChangeFeed(
   { nc, jsm, names, logger }: ChangeFeedDeps,
-  onChange: (change: Change) => void,
+  onChange: (change: Change, epoch: string) => void,
 ): Promise<ChangeFeed> {
   const js = jetstream(nc);
   const info = await jsm.streams.info(names.changeStream);
@@ -76,14 +76,20 @@ export async function startChangeFeed(
     opt_start_seq: position + 1,
   });
   const messages: ConsumerMessages = await consumer.consume();
+  let stopping = false;
   const done = (async () => {
     for await (const message of messages) {
       position = message.seq;
       const change = toChange(message);
       if (change === undefined) logger.warn({ subject: message.subject }, 'ignoring an unreadable change notice');
-      else onChange(change);
+      else onChange(change, epoch);
     }
-  })();
+  })().then(
+    () => {
+      if (!stopping) logger.error('the change stream stopped delivering: sockets get no more changes');
+    },
+    (error: unknown) => logger.error({ err: error }, 'following the change stream failed'),
+  );
 
   return {
     epoch,
@@ -131,8 +137,9 @@ export async function startChangeFeed(
       }
     },
     async stop() {
+      stopping = true;
       await messages.close();
-      await done.catch(() => undefined);
+      await done;
     },
   };
 }

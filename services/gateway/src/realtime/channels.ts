@@ -23,6 +23,11 @@ export type PositionedMessage = DistributiveOmit<
 >;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/** A change as sent on one channel, with its position: the same text for every socket. */
+export function positionedText(message: PositionedMessage, channel: Channel, seq: number, epoch: string): string {
+  return JSON.stringify({ ...message, channel, seq, epoch });
+}
+
 /** The channels whose messages are kept in the change stream, so a client can resume them. */
 export function isHistoryBacked(channel: Channel): boolean {
   return (

@@ -1,6 +1,5 @@
 import { type AccountId, type Channel, CloseCodes, type ServerMessage } from '@ccsync/contracts';
 import type { Principal } from '@ccsync/service-kit';
-import type { PositionedMessage } from './channels.ts';
 
 export interface ConnectionLimits {
   /** Bytes queued for a client that reads too slowly before it is disconnected to resume. */
@@ -24,10 +23,11 @@ export interface Socket {
 const CONNECTING = 0;
 const OPEN = 1;
 
+/** A change on one channel, serialized once for every socket it goes to (see `positionedText`). */
 interface Held {
   readonly channel: Channel;
   readonly seq: number;
-  readonly message: PositionedMessage;
+  readonly text: string;
 }
 
 /**
@@ -44,7 +44,6 @@ export class Connection {
   /** Cleared at each server ping, set by the pong; a connection still clear at the next ping is dead. */
   alive = true;
   readonly socket: Socket;
-  readonly #epoch: string;
   readonly #limits: ConnectionLimits;
   readonly #sent = new Map<Channel, number>();
   #held: Held[] | undefined;
@@ -52,11 +51,10 @@ export class Connection {
   #refilledAt = performance.now();
   #onClosed: (() => void) | undefined;
 
-  constructor(id: string, principal: Principal, socket: Socket, epoch: string, limits: ConnectionLimits) {
+  constructor(id: string, principal: Principal, socket: Socket, limits: ConnectionLimits) {
     this.id = id;
     this.principal = principal;
     this.socket = socket;
-    this.#epoch = epoch;
     this.#limits = limits;
     this.#tokens = limits.messagesPerSecond * 2;
   }
@@ -75,13 +73,18 @@ export class Connection {
    * tells it to reconnect and resume, and nothing more is queued for it.
    */
   send(message: ServerMessage): void {
+    this.sendText(JSON.stringify(message));
+  }
+
+  /** Sends a message serialized already, e.g. once for all the sockets it goes to. */
+  sendText(text: string): void {
     if (this.socket.readyState !== OPEN) return;
     if (this.socket.bufferedAmount > this.#limits.maxBufferedBytes) {
       this.close(CloseCodes.SlowConsumer, 'slow consumer: reconnect and resume');
       this.#onClosed?.();
       return;
     }
-    this.socket.send(JSON.stringify(message));
+    this.socket.send(text);
   }
 
   close(code: number, reason: string): void {
@@ -102,12 +105,9 @@ export class Connection {
   }
 
   /** A change on a channel this connection subscribed to, live or replayed. */
-  deliver(channel: Channel, seq: number, message: PositionedMessage): void {
-    if (this.#held !== undefined) {
-      this.#held.push({ channel, seq, message });
-      return;
-    }
-    this.#deliverNow(channel, seq, message);
+  deliver(change: Held): void {
+    if (this.#held !== undefined) this.#held.push(change);
+    else this.#deliverNow(change);
   }
 
   /** Holds live changes back until `release`, while a replay is fetched. */
@@ -121,13 +121,13 @@ export class Connection {
     this.#held = undefined;
     // Stable: the same change on two channels (usage and device:<id>) keeps its order.
     const merged = [...replayed, ...held].sort((a, b) => a.seq - b.seq);
-    for (const { channel, seq, message } of merged) this.#deliverNow(channel, seq, message);
+    for (const change of merged) this.#deliverNow(change);
   }
 
-  #deliverNow(channel: Channel, seq: number, message: PositionedMessage): void {
+  #deliverNow({ channel, seq, text }: Held): void {
     if (!this.channels.has(channel) || seq <= (this.#sent.get(channel) ?? 0)) return;
     this.#sent.set(channel, seq);
-    this.send({ ...message, channel, seq, epoch: this.#epoch } as ServerMessage);
+    this.sendText(text);
   }
 
   /** A token bucket: false when the client sends faster than its limit allows. */

@@ -1,6 +1,6 @@
-import type { AccountId } from '@ccsync/contracts';
+import type { AccountId, Channel } from '@ccsync/contracts';
 import type { Change } from './change-feed.ts';
-import { deliveryOf } from './channels.ts';
+import { deliveryOf, positionedText } from './channels.ts';
 import type { Connection } from './connection.ts';
 
 /**
@@ -22,15 +22,25 @@ export class FanOut {
     if (connections?.size === 0) this.#byAccount.delete(connection.account);
   }
 
-  /** Sends a stored change to every connection of its account subscribed to one of its channels. */
-  publishChange(change: Change): void {
+  /**
+   * Sends a stored change to every connection of its account subscribed to one of its channels,
+   * serialized once per channel however many sockets it goes to.
+   */
+  publishChange(change: Change, epoch: string): void {
     const connections = this.#byAccount.get(change.account);
     if (connections === undefined) return;
     const delivery = deliveryOf(change);
     if (delivery === undefined) return;
+    const texts = new Map<Channel, string>();
     for (const connection of connections) {
       for (const channel of delivery.channels) {
-        if (connection.channels.has(channel)) connection.deliver(channel, change.seq, delivery.message);
+        if (!connection.channels.has(channel)) continue;
+        let text = texts.get(channel);
+        if (text === undefined) {
+          text = positionedText(delivery.message, channel, change.seq, epoch);
+          texts.set(channel, text);
+        }
+        connection.deliver({ channel, seq: change.seq, text });
       }
     }
   }

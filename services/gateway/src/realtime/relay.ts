@@ -4,12 +4,13 @@ import {
   RelayEnvelope,
   type RelayEventType,
   relayRoom,
+  type ServerMessage,
   SyncAnswered,
   SyncRequested,
   type SyncStatus,
 } from '@ccsync/contracts';
 import type { Logger, NatsConnection } from '@ccsync/service-kit';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Connection } from './connection.ts';
 import type { FanOut } from './fan-out.ts';
 
@@ -31,16 +32,19 @@ function sendRelayed(fanOut: FanOut, account: Connection['account'], envelope: R
   const payload = parseRelayPayload(envelope.type, envelope.payload);
   if (!payload.success) return;
   const room = relayRoom(envelope.type, payload.data as Record<string, unknown>);
+  let text: string | undefined;
   for (const connection of fanOut.connectionsOf(account)) {
     if (connection.id === envelope.from?.connection) continue;
-    if (room !== undefined && !connection.channels.has(room as never)) continue;
+    if (room !== undefined && !connection.channels.has(room)) continue;
     if (envelope.type === 'terminal_command' && !connection.acceptsCommands) continue;
-    connection.send({
+    // Serialized once, for however many sockets it goes to.
+    text ??= JSON.stringify({
       type: envelope.type,
-      ...(room === undefined ? {} : { channel: room as never }),
+      ...(room === undefined ? {} : { channel: room }),
       payload: payload.data,
       ...(envelope.from === undefined ? {} : { from: envelope.from }),
-    });
+    } satisfies ServerMessage);
+    connection.sendText(text);
   }
 }
 
@@ -100,7 +104,7 @@ export function relayFromClient(
     return { code: 'CCSYNC_FORBIDDEN', message: `This token may not send ${type}` };
   }
   const parsed = parseRelayPayload(type, payload);
-  if (!parsed.success) return { code: 'CCSYNC_BAD_MESSAGE', message: `${type}: ${parsed.error.message}` };
+  if (!parsed.success) return { code: 'CCSYNC_BAD_MESSAGE', message: `${type}: ${z.prettifyError(parsed.error)}` };
   const envelope: RelayEnvelope = {
     type,
     payload: parsed.data,

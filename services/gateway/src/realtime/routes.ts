@@ -27,7 +27,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Change, ChangeFeed } from './change-feed.ts';
-import { deliveryOf, isHistoryBacked, maySubscribe } from './channels.ts';
+import { deliveryOf, isHistoryBacked, maySubscribe, positionedText } from './channels.ts';
 import { Connection, type ConnectionLimits, type Socket } from './connection.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import type { FanOut } from './fan-out.ts';
@@ -173,7 +173,11 @@ export function registerRealtimeRoutes(app: HttpServer, deps: RealtimeDeps, opti
       if (delivery === undefined) return [];
       return delivery.channels
         .filter((channel) => resumed.includes(channel))
-        .map((channel) => ({ channel, seq: change.seq, message: delivery.message }));
+        .map((channel) => ({
+          channel,
+          seq: change.seq,
+          text: positionedText(delivery.message, channel, change.seq, feed.epoch),
+        }));
     });
     connection.send({
       type: 'subscribed',
@@ -287,7 +291,7 @@ export function registerRealtimeRoutes(app: HttpServer, deps: RealtimeDeps, opti
         refuse(1008, 'The metrics token may not open sockets');
         return;
       }
-      connection = new Connection(`${gatewayId}/${++opened}`, principal, socket, feed.epoch, options);
+      connection = new Connection(`${gatewayId}/${++opened}`, principal, socket, options);
       connection.onSlowConsumer(() => slowConsumers.inc());
       fanOut.add(connection);
       heartbeat(connection);
