@@ -8,21 +8,16 @@ import {
   PushUsageReply,
   RegisterDeviceReply,
 } from '@ccsync/contracts';
-import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
-import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
-import { createLogger, parseEnv } from '@ccsync/service-kit';
 import { usageEntry, useTestNamespace, waitForProjection } from '@ccsync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startGateway } from './app.ts';
-import { GatewayEnv } from './config.ts';
+import type { Gateway } from './app.ts';
+import { startTestStack, type TestStack } from './test-stack.ts';
 
 /*
  * Claudeforge's read API (seed 002) over an account's every device, with its `X-API-Key` header.
  */
 const ns = useTestNamespace();
-const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
-let ingest: Ingest;
-let projector: Projector;
+let stack: TestStack;
 let gateway: Gateway;
 let admin: string;
 let viewer: string;
@@ -32,15 +27,7 @@ const DAY_MS = 86_400_000;
 const today = new Date().toISOString().slice(0, 10);
 const dayBefore = (days: number) => new Date(Date.parse(`${today}T12:00:00.000Z`) - days * DAY_MS);
 
-async function post(path: string, token: string, body: unknown): Promise<unknown> {
-  const response = await fetch(`${ingest.url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBeLessThan(300);
-  return response.json();
-}
+const post = (path: string, token: string, body: unknown) => stack.post(path, token, body);
 
 /** A message of `input` input tokens and no others, on the given day. */
 const message = (seed: string, day: Date, model: string, input: number) =>
@@ -51,9 +38,8 @@ const message = (seed: string, day: Date, model: string, input: number) =>
   });
 
 beforeAll(async () => {
-  ingest = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
-  projector = await startProjector(parseEnv(ProjectorEnv, ns.env({ PROJECTOR_PORT: '0' })), logger);
-  gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0' })), logger);
+  stack = await startTestStack(ns);
+  gateway = stack.gateway;
 
   admin = CreateAccountReply.parse(await post('/v1/accounts', ns.adminToken, { id: 'forge' })).adminToken.token;
   viewer = IssuedToken.parse(await post('/v1/tokens', admin, { scope: 'viewer' })).token;
@@ -71,11 +57,7 @@ beforeAll(async () => {
   );
   await waitForProjection(ns, seq);
 });
-afterAll(async () => {
-  await gateway?.close();
-  await projector?.close();
-  await ingest?.close();
-});
+afterAll(() => stack?.close());
 
 const read = (path: string, headers: Record<string, string>) => fetch(`${gateway.url}${path}`, { headers });
 

@@ -9,34 +9,25 @@ import {
   ServerMessage,
   StatusReply,
 } from '@ccsync/contracts';
-import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
-import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
-import { createLogger, parseEnv } from '@ccsync/service-kit';
+import type { Ingest } from '@ccsync/ingest';
 import { openTestSocket, type TestSocket, upgradeStatus, usageEntry, useTestNamespace, waitFor } from '@ccsync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startGateway } from './app.ts';
-import { GatewayEnv } from './config.ts';
+import type { Gateway } from './app.ts';
+import { startTestStack, type TestStack } from './test-stack.ts';
 
 const ns = useTestNamespace();
-const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
+let stack: TestStack;
 let ingest: Ingest;
-let projector: Projector;
 let gateway: Gateway;
 const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  ingest = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
-  projector = await startProjector(
-    parseEnv(ProjectorEnv, ns.env({ PROJECTOR_PORT: '0', PROJECTOR_PRESENCE_TTL_SECONDS: '1' })),
-    logger,
-  );
-  gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0' })), logger);
+  stack = await startTestStack(ns, { PROJECTOR_PRESENCE_TTL_SECONDS: '1' });
+  ({ ingest, gateway } = stack);
 });
 afterAll(async () => {
   await Promise.all(sockets.map((socket) => socket.close()));
-  await gateway?.close();
-  await projector?.close();
-  await ingest?.close();
+  await stack?.close();
 });
 
 /** The stream sequence of the event a change message reflects. */
@@ -219,15 +210,7 @@ describe('presence', () => {
 
 describe('two accounts on one server', () => {
   it('never show each other’s usage, over REST or WebSocket; device tokens cannot read', async () => {
-    const post = async (path: string, token: string, body: unknown) => {
-      const response = await fetch(`${ingest.url}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      expect(response.status).toBeLessThan(300);
-      return response.json();
-    };
+    const { post } = stack;
     const acmeAdmin = CreateAccountReply.parse(await post('/v1/accounts', ns.adminToken, { id: 'acme' })).adminToken
       .token;
     const deviceToken = RegisterDeviceReply.parse(await post('/v1/devices', acmeAdmin, { device: 'acme-box' })).token

@@ -8,40 +8,29 @@ import {
   metricsChangedSubject,
   RegisterDeviceReply,
 } from '@ccsync/contracts';
-import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
-import { createLogger, parseEnv } from '@ccsync/service-kit';
 import { useTestNamespace, waitFor } from '@ccsync/testkit';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startGateway } from './app.ts';
-import { GatewayEnv } from './config.ts';
+import type { Gateway } from './app.ts';
+import { startTestStack, type TestStack } from './test-stack.ts';
 
 /*
  * The seed's live metrics (`/api/metrics`): values with a TTL, per account, announced on NATS.
- * Ingest is started only to issue the tokens and the second account.
+ * Ingest issues the tokens and the second account.
  */
 const ns = useTestNamespace();
-const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
-let ingest: Ingest;
+let stack: TestStack;
 let gateway: Gateway;
 let nc: NatsConnection;
 let viewerToken: string;
 let deviceToken: string;
 let acmeAdminToken: string;
 
-async function issue(path: string, token: string, body: unknown): Promise<unknown> {
-  const response = await fetch(`${ingest.url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBeLessThan(300);
-  return response.json();
-}
+const issue = (path: string, token: string, body: unknown) => stack.post(path, token, body);
 
 beforeAll(async () => {
-  ingest = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
-  gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0' })), logger);
+  stack = await startTestStack(ns);
+  gateway = stack.gateway;
   nc = await connect({ servers: ns.natsUrl });
   viewerToken = IssuedToken.parse(await issue('/v1/tokens', ns.adminToken, { scope: 'viewer' })).token;
   deviceToken = RegisterDeviceReply.parse(await issue('/v1/devices', ns.adminToken, { device: 'laptop' })).token.token;
@@ -50,8 +39,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await nc?.close();
-  await gateway?.close();
-  await ingest?.close();
+  await stack?.close();
 });
 
 function call(method: string, path: string, token: string | undefined, body?: unknown): Promise<Response> {

@@ -1,7 +1,5 @@
 import { DeviceUsage } from '@ccsync/contracts';
-import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
-import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
-import { createLogger, parseEnv } from '@ccsync/service-kit';
+import type { Ingest } from '@ccsync/ingest';
 import { usageEntry, useTestNamespace, waitFor } from '@ccsync/testkit';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as ProtobufLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
@@ -14,27 +12,23 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startGateway } from './app.ts';
-import { GatewayEnv } from './config.ts';
+import type { Gateway } from './app.ts';
+import { startTestStack, type TestStack } from './test-stack.ts';
 
 /*
  * Claude Code's own telemetry, exported by the real OpenTelemetry JS exporters (OTLP/HTTP, JSON
  * and protobuf), lands as usage; and a device that also sends transcripts is counted once.
  */
 const ns = useTestNamespace();
-const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
+let stack: TestStack;
 let ingest: Ingest;
-let projector: Projector;
 let gateway: Gateway;
 
 beforeAll(async () => {
-  ingest = await startIngest(parseEnv(IngestEnv, ns.env({ INGEST_PORT: '0' })), logger);
-  projector = await startProjector(parseEnv(ProjectorEnv, ns.env({ PROJECTOR_PORT: '0' })), logger);
-  gateway = await startGateway(parseEnv(GatewayEnv, ns.env({ GATEWAY_PORT: '0' })), logger);
+  stack = await startTestStack(ns);
+  ({ ingest, gateway } = stack);
 });
-afterAll(async () => {
-  await Promise.all([gateway?.close(), projector?.close(), ingest?.close()]);
-});
+afterAll(() => stack?.close());
 
 const headers = () => ({ Authorization: `Bearer ${ns.adminToken}` });
 

@@ -25,7 +25,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 /** A change as sent on one channel, with its position: the same text for every socket. */
 export function positionedText(message: PositionedMessage, channel: Channel, seq: number, epoch: string): string {
-  return JSON.stringify({ ...message, channel, seq, epoch });
+  return JSON.stringify({ type: message.type, channel, seq, epoch, payload: message.payload });
 }
 
 /** The channels whose messages are kept in the change stream, so a client can resume them. */

@@ -1,33 +1,31 @@
 import { connect as tcpConnect } from 'node:net';
-import { CloseCodes, DEFAULT_ACCOUNT, RegisterDeviceReply, type ServerMessage } from '@ccsync/contracts';
-import { type Ingest, IngestEnv, startIngest } from '@ccsync/ingest';
-import { type Projector, ProjectorEnv, startProjector } from '@ccsync/projector';
-import { createLogger, parseEnv } from '@ccsync/service-kit';
+import {
+  CloseCodes,
+  DEFAULT_ACCOUNT,
+  PushUsageReply,
+  RegisterDeviceReply,
+  type ServerMessage,
+} from '@ccsync/contracts';
 import { openTestSocket, type TestSocket, upgradeStatus, usageEntry, useTestNamespace, waitFor } from '@ccsync/testkit';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startGateway } from '../app.ts';
-import { GatewayEnv } from '../config.ts';
+import type { Gateway } from '../app.ts';
+import { startTestStack, type TestStack } from '../test-stack.ts';
 
 /*
  * The WebSocket protocol on one gateway: authentication in the first message, resuming from a
  * position, the limits, and sync requests answered by agents. Several replicas: realtime.e2e.spec.ts.
  */
 const ns = useTestNamespace();
-const logger = createLogger('test', { LOG_LEVEL: 'silent', LOG_FORMAT: 'json' });
 const METRICS_TOKEN = 'ccsync_metrics_realtime_test_token_0123456789';
 const MAX_RECOVERY = 10;
-let ingest: Ingest;
-let projector: Projector;
+let stack: TestStack;
 let gateway: Gateway;
 let deviceToken: string;
 const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  const env = ns.env({
-    INGEST_PORT: '0',
-    PROJECTOR_PORT: '0',
-    GATEWAY_PORT: '0',
+  stack = await startTestStack(ns, {
     GATEWAY_RATE_LIMIT_PER_MINUTE: '0',
     GATEWAY_WS_AUTH_TIMEOUT_MS: '300',
     GATEWAY_WS_MAX_RECOVERY: String(MAX_RECOVERY),
@@ -35,24 +33,14 @@ beforeAll(async () => {
     GATEWAY_WS_MESSAGES_PER_SECOND: '1000',
     CCSYNC_METRICS_TOKEN: METRICS_TOKEN,
   });
-  ingest = await startIngest(parseEnv(IngestEnv, env), logger);
-  projector = await startProjector(parseEnv(ProjectorEnv, env), logger);
-  gateway = await startGateway(parseEnv(GatewayEnv, env), logger);
-  const registered = await fetch(`${ingest.url}/v1/devices`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ns.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ device: 'agent-box' }),
-  });
-  deviceToken = RegisterDeviceReply.parse(await registered.json()).token.token;
+  gateway = stack.gateway;
+  const registered = await stack.post('/v1/devices', ns.adminToken, { device: 'agent-box' });
+  deviceToken = RegisterDeviceReply.parse(registered).token.token;
 });
 afterEach(async () => {
   await Promise.all(sockets.splice(0).map((socket) => socket.close()));
 });
-afterAll(async () => {
-  await gateway?.close();
-  await projector?.close();
-  await ingest?.close();
-});
+afterAll(() => stack?.close());
 
 const wsBase = () => gateway.url.replace(/^http/, 'ws');
 /** Opens a socket with the token in the URL, or with none (`null`) to authenticate in a message. */
@@ -73,13 +61,8 @@ async function subscribed(socket: TestSocket, message: Record<string, unknown>) 
 let seed = 0;
 /** Pushes one usage entry and returns the event's stream sequence. */
 async function push(device = 'laptop'): Promise<number> {
-  const response = await fetch(`${ingest.url}/v1/usage`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ns.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ device, entries: [usageEntry(`rt-${seed++}`)] }),
-  });
-  expect(response.status).toBe(202);
-  return ((await response.json()) as { seq: number }).seq;
+  const reply = await stack.post('/v1/usage', ns.adminToken, { device, entries: [usageEntry(`rt-${seed++}`)] });
+  return PushUsageReply.parse(reply).seq;
 }
 /**
  * Pushes and waits until `observer` saw the change: the projector coalesces events that arrive

@@ -360,13 +360,12 @@ export function registerRealtimeRoutes(app: HttpServer, deps: RealtimeDeps, opti
     websocket: true,
     config: { allowQueryToken: true, authInSocket: true },
     onRequest: checkOrigin,
-    schema: { hide: true, querystring: z.object({ token: z.string().optional() }) },
   } as const;
-  app.get('/ws', { ...route, schema: { querystring: route.schema.querystring } }, (socket, request) =>
-    open(socket as unknown as ServerSocket, request),
-  );
-  // Seed 004's clients connect to the server's root.
-  app.get('/', route, (socket, request) => open(socket as unknown as ServerSocket, request));
+  const querystring = z.object({ token: z.string().optional() });
+  const handler = (socket: unknown, request: FastifyRequest) => open(socket as ServerSocket, request);
+  app.get('/ws', { ...route, schema: { querystring } }, handler);
+  // Seed 004's clients connect to the server's root: the same socket, listed once in the API docs.
+  app.get('/', { ...route, schema: { hide: true, querystring } }, handler);
 
   // Heartbeats: a socket that did not answer the last ping is gone; an agent's open one is online.
   const pinger = setInterval(() => {
