@@ -48,6 +48,7 @@ export { CronJobExecutedV1, CronRunStatus } from './events/cron-job-executed.ts'
 export { DeviceRegisteredV1 } from './events/device-registered.ts';
 export type { DecodeResult, DomainEvent } from './events/envelope.ts';
 export { decodeEvent, EventEnvelope, newEvent } from './events/envelope.ts';
+export { RateLimitsObservedV1 } from './events/rate-limits-observed.ts';
 export type { EventData, EventType } from './events/registry.ts';
 export { EVENT_TYPES, eventDefinitions, isEventType } from './events/registry.ts';
 export { CounterPoint, UsageCountersObservedV1 } from './events/usage-counters-observed.ts';
@@ -87,6 +88,16 @@ export {
   SetMetricRequest,
 } from './http/live-metrics.ts';
 export { ProjectionStatus, ProjectionsReply, RebuildReply } from './http/projections.ts';
+export {
+  ObservedRateLimitWindow,
+  RateLimitsChanged,
+  RateLimitsReply,
+  RateLimitsRequest,
+  RateLimitWindow,
+  RateLimitWindowName,
+  RateLimitWindows,
+  RecordRateLimitsReply,
+} from './http/rate-limits.ts';
 export { StatusReply } from './http/status.ts';
 export {
   AccountUsageReply,
@@ -127,6 +138,7 @@ export {
   projectionRegistryKeys,
   projectorConsumerVersion,
 } from './views/projections.ts';
+export { rateLimitsFromHash, StoredRateLimitWindow } from './views/rate-limits.ts';
 export {
   DeviceUsage,
   deviceUsageFromHash,

@@ -40,6 +40,9 @@ export interface Names {
   /** Notices that a scheduled job ran (change stream). */
   cronChangedSubject(account: AccountId): string;
   readonly allCronChangedSubjects: string;
+  /** Notices that an account's official rate-limit figures changed (change stream). */
+  rateLimitsChangedSubject(account: AccountId): string;
+  readonly allRateLimitsChangedSubjects: string;
   /** Core NATS requests that an account's connected agents push now. */
   syncRequestSubject(account: AccountId): string;
   readonly allSyncRequestSubjects: string;
@@ -90,6 +93,8 @@ export function namesFor(namespace: Namespace): Names {
     allPresenceSubjects: `${namespace}.presence.*`,
     cronChangedSubject: (account) => `${namespace}.changes.${account}.cron`,
     allCronChangedSubjects: `${namespace}.changes.*.cron`,
+    rateLimitsChangedSubject: (account) => `${namespace}.changes.${account}.rate-limits`,
+    allRateLimitsChangedSubjects: `${namespace}.changes.*.rate-limits`,
     syncRequestSubject: (account) => `${namespace}.sync.${account}`,
     allSyncRequestSubjects: `${namespace}.sync.*`,
     syncAnsweredSubject: (account) => `${namespace}.sync.${account}.answered`,

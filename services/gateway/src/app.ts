@@ -26,6 +26,7 @@ import { registerForgeRoutes } from './claudeforge/routes.ts';
 import type { GatewayEnv } from './config.ts';
 import { registerCronRoutes } from './cron/routes.ts';
 import { registerLiveMetricRoutes } from './live-metrics/routes.ts';
+import { registerRateLimitRoutes } from './rate-limits/routes.ts';
 import { startChangeFeed } from './realtime/change-feed.ts';
 import { startConnectionRegistry } from './realtime/connection-registry.ts';
 import { FanOut } from './realtime/fan-out.ts';
@@ -93,6 +94,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   registerAdminRoutes(app, { nc, redis, names, registry });
   registerStatsRoutes(app, { redis, registry, pricing: await loadPricingTable(env.CCSYNC_PRICING_FILE) });
   registerBlockRoutes(app, { redis, names, registry });
+  registerRateLimitRoutes(app, { redis, registry });
   registerForgeRoutes(app, { redis, names, registry });
   registerCronRoutes(app, { nc, redis, names, registry });
   registerLiveMetricRoutes(app, { redis, nc, names, runtime });

@@ -82,6 +82,7 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/api/stats/session', allowed: readers },
   { method: 'GET', path: '/api/stats/blocks', allowed: readers },
   { method: 'GET', path: '/api/blocks/active', allowed: readers },
+  { method: 'GET', path: '/api/rate-limits', allowed: readers },
   { method: 'GET', path: '/v1/stats/daily', allowed: readers },
   { method: 'GET', path: '/v1/stats/totals', allowed: readers },
   { method: 'GET', path: '/v1/stats/machines', allowed: readers },

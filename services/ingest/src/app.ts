@@ -22,6 +22,7 @@ import type { IngestEnv } from './config.ts';
 import { registerDeviceRoutes } from './devices/routes.ts';
 import { createIngestMetrics } from './ingest-metrics.ts';
 import { registerOtlpRoutes } from './otlp/routes.ts';
+import { registerRateLimitRoutes } from './rate-limits/routes.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
 import { startSimpleUsageResponder } from './usage/simple-usage-responder.ts';
 import { registerSnapshotRoutes } from './usage/snapshot-routes.ts';
@@ -65,6 +66,7 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
   const record = createUsageRecorder(history, createIngestMetrics(metrics, nc));
   registerUsageRoutes(app, record);
   registerSnapshotRoutes(app, history);
+  registerRateLimitRoutes(app, history);
   registerOtlpRoutes(app, record, history);
   const stopResponder = startSimpleUsageResponder(nc, names, record, logger);
   registerDeviceRoutes(app, { nc, names });

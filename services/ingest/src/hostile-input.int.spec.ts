@@ -33,6 +33,7 @@ const ROUTES = [
   ['POST', '/v1/logs'],
   ['POST', '/v1/metrics'],
   ['POST', '/v1/snapshots'],
+  ['POST', '/v1/rate-limits'],
   ['POST', '/v1/accounts'],
   ['POST', '/v1/devices'],
   ['POST', '/v1/tokens'],

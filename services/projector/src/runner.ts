@@ -23,6 +23,7 @@ import {
   jetstream,
 } from '@nats-io/jetstream';
 import { projectCronJobExecuted } from './cron/project-cron-run.ts';
+import { projectRateLimitsObserved } from './rate-limits/project-rate-limits.ts';
 import { loadRemovals } from './removals.ts';
 import { projectCountersObserved } from './usage/project-counters.ts';
 import { projectUsageSnapshot } from './usage/project-snapshot.ts';
@@ -180,6 +181,12 @@ export async function startProjectionRunner(
       case 'CronJobExecuted': {
         const notice = await projectCronJobExecuted(redis, keys, seq, event);
         const subject = names.cronChangedSubject(event.account);
+        return [{ subject, id: `${subject}:${seq}`, body: notice }];
+      }
+      case 'RateLimitsObserved': {
+        const notice = await projectRateLimitsObserved(redis, keys, seq, event);
+        if (notice === undefined) return [];
+        const subject = names.rateLimitsChangedSubject(event.account);
         return [{ subject, id: `${subject}:${seq}`, body: notice }];
       }
       case 'DeviceRemoved': {

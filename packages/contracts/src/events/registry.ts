@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { CronJobExecutedV1 } from './cron-job-executed.ts';
 import { DeviceRegisteredV1 } from './device-registered.ts';
 import { DeviceRemovedV1 } from './device-removed.ts';
+import { RateLimitsObservedV1 } from './rate-limits-observed.ts';
 import { UsageCountersObservedV1 } from './usage-counters-observed.ts';
 import { UsageRecordedV1 } from './usage-recorded.ts';
 import { UsageSnapshotRecordedV1 } from './usage-snapshot-recorded.ts';
@@ -57,6 +58,12 @@ export const eventDefinitions = {
     schemas: { 1: CronJobExecutedV1 },
     upcasters: {},
     current: CronJobExecutedV1,
+  },
+  RateLimitsObserved: {
+    version: 1,
+    schemas: { 1: RateLimitsObservedV1 },
+    upcasters: {},
+    current: RateLimitsObservedV1,
   },
 } as const satisfies Record<string, EventDefinition<z.ZodType>>;
 

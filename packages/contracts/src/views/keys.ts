@@ -70,6 +70,11 @@ export interface ViewKeys {
   summaryIndex(kind: SummaryKind, account: AccountId): string;
   /** A job's latest runs (sorted set: the JSON of each CronJobExecuted, with its seq, by seq). */
   cronRuns(account: AccountId, job: string): string;
+  /**
+   * The account's official rate-limit figures (hash: window name to the JSON of its newest
+   * observation, `StoredRateLimitWindow`: the figures, the device, `observedAt` and the event's seq).
+   */
+  rateLimits(account: AccountId): string;
   /** Events applied in one wall-clock second (counter, expires), for the apply rate. */
   appliedInSecond(epochSecond: number): string;
 }
@@ -106,6 +111,7 @@ export function viewKeys(names: Names, version: number): ViewKeys {
     lastBlock: (account) => `${prefix}last-block:${account}`,
     summaryIndex: (kind, account) => `${prefix}${kind}s:${account}`,
     cronRuns: (account, job) => `${prefix}cron-runs:${account}:${job}`,
+    rateLimits: (account) => `${prefix}rate-limits:${account}`,
     appliedInSecond: (epochSecond) => `${prefix}applied-in:${epochSecond}`,
   };
 }

@@ -6,7 +6,7 @@ import type { Names } from '../names.ts';
  * written with an older layout rebuilds them from the history into a new version by itself, so a
  * change of layout is a bump here and nothing else.
  */
-export const PROJECTION_LAYOUT = 4;
+export const PROJECTION_LAYOUT = 5;
 
 /**
  * A projection version's life: `building` from stream sequence 1 beside the active one, `active`

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CronRun } from '../cron/runs.ts';
 import { SyncRequested } from '../cron/scheduler.ts';
 import { LiveMetricChanged } from '../http/live-metrics.ts';
+import { RateLimitsChanged } from '../http/rate-limits.ts';
 import { SimpleUsageFields } from '../http/usage.ts';
 import { AccountId, DeviceId, StreamSeq } from '../ids.ts';
 import { BlockChanged } from '../views/blocks.ts';
@@ -101,6 +102,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('token_usage_update'), ...positioned, payload: UsageChanged }),
   /** On `blocks`: the account's last block after the event at `payload.seq`. */
   z.object({ type: z.literal('block_update'), ...positioned, payload: BlockChanged }),
+  /** On `blocks`: the account's official rate-limit figures after the observation at `payload.seq`. */
+  z.object({ type: z.literal('rate_limits_update'), ...positioned, payload: RateLimitsChanged }),
   /** On `presence`: a device started or stopped sending heartbeats. */
   z.object({ type: z.literal('device_connected'), ...positioned, payload: PresenceChanged }),
   z.object({ type: z.literal('device_disconnected'), ...positioned, payload: PresenceChanged }),

@@ -13,7 +13,7 @@ import {
 export interface Change {
   readonly seq: number;
   readonly account: AccountId;
-  /** The last subject token: `usage`, `blocks`, `presence`, `cron` or `metrics`. */
+  /** The last subject token: `usage`, `blocks`, `rate-limits`, `presence`, `cron` or `metrics`. */
   readonly kind: string;
   readonly body: unknown;
 }

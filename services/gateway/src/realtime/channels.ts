@@ -4,6 +4,7 @@ import {
   CronRunChanged,
   LiveMetricChanged,
   PresenceChanged,
+  RateLimitsChanged,
   type ServerMessage,
   UsageChanged,
 } from '@ccsync/contracts';
@@ -55,6 +56,13 @@ export function deliveryOf(change: Change): Delivery | undefined {
       const notice = BlockChanged.safeParse(change.body);
       return notice.success
         ? { channels: ['blocks'], message: { type: 'block_update', payload: notice.data } }
+        : undefined;
+    }
+    // The official figures go with the block, as what the block's usage counts against.
+    case 'rate-limits': {
+      const notice = RateLimitsChanged.safeParse(change.body);
+      return notice.success
+        ? { channels: ['blocks'], message: { type: 'rate_limits_update', payload: notice.data } }
         : undefined;
     }
     case 'presence': {
