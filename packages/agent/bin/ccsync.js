@@ -4,4 +4,11 @@
 import { enableCompileCache } from 'node:module';
 
 enableCompileCache?.();
-await import('../src/cli.ts');
+const [command, ...args] = process.argv.slice(2);
+if (command === 'statusline' && !args.includes('--help') && !args.includes('-h')) {
+  // Claude Code runs the status line several times a second and it must answer within 50 ms:
+  // it skips the CLI (commander, zod, settings) and loads only node: builtins and small modules.
+  await (await import('../src/statusline/run.ts')).runStatusline(args);
+} else {
+  await import('../src/cli.ts');
+}

@@ -18,6 +18,10 @@ export const ExitCode = {
   NoTranscripts: 7,
   /** Another ccsync process held the state directory for too long. */
   Busy: 8,
+  /** The gateway could not be reached, or failed to answer a read (reports, monitor). */
+  Unavailable: 9,
+  /** Claude Code's settings file is not valid JSON, or not a shape hooks can be merged into; it was left untouched. */
+  ClaudeSettingsInvalid: 10,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -15,3 +15,6 @@ export function printError(message: string): void {
 }
 
 export const formatCount = (value: number) => value.toLocaleString('en-US');
+
+/** Dollars as ccusage's tables show them, and every table and screen here: `$1234.56`. */
+export const formatUsd = (value: number) => `$${value.toFixed(2)}`;

@@ -12,6 +12,11 @@ export const StoredConfig = z.object({
   /** The gateway, for sync requests over its WebSocket; optional, as pushing needs only ingest. */
   gatewayUrl: z.url().optional(),
   token: z.string().min(1).optional(),
+  /**
+   * A viewer token for the account-wide reads (reports, monitor, status line). Kept apart from
+   * the device token, which may only push as this device.
+   */
+  readToken: z.string().min(1).optional(),
   device: DeviceId.optional(),
 });
 export type StoredConfig = z.infer<typeof StoredConfig>;
@@ -42,6 +47,7 @@ export interface CommonFlags {
   readonly ingest?: string;
   readonly gateway?: string;
   readonly token?: string;
+  readonly readToken?: string;
   readonly device?: string;
   readonly claudeDir?: string;
   readonly stateDir?: string;
@@ -52,6 +58,8 @@ export interface AgentSettings {
   readonly ingestUrl: string | undefined;
   readonly gatewayUrl: string | undefined;
   readonly token: string | undefined;
+  /** The token for reading the account: the stored viewer token, else the push token. */
+  readonly readToken: string | undefined;
   readonly device: DeviceId;
   /** The comma list from --claude-dir or CLAUDE_CONFIG_DIR; undefined means ccusage's defaults. */
   readonly claudeDirs: string | undefined;
@@ -98,6 +106,15 @@ export async function resolveSettings(
     ingestUrl: pick(flags.ingest, env.CCSYNC_INGEST_URL, stored.ingestUrl)?.replace(/\/+$/, ''),
     gatewayUrl: pick(flags.gateway, env.CCSYNC_GATEWAY_URL, stored.gatewayUrl)?.replace(/\/+$/, ''),
     token: pick(flags.token, env.CCSYNC_TOKEN, stored.token),
+    // A token given now (flag or environment) wins over the stored pair.
+    readToken: pick(
+      flags.readToken,
+      env.CCSYNC_READ_TOKEN,
+      flags.token,
+      env.CCSYNC_TOKEN,
+      stored.readToken,
+      stored.token,
+    ),
     device,
     claudeDirs: pick(flags.claudeDir, env.CLAUDE_CONFIG_DIR),
     stateDir: pick(flags.stateDir) ?? defaultStateDir(env),

@@ -32,24 +32,32 @@ async function call(url: string, token: string, body?: unknown): Promise<ServerR
 }
 
 /**
- * Enrolls this machine: with an admin token it registers the device and keeps only the device's
- * own token, which may push as this device and nothing else; a device token is kept as it is.
- * The server and token go to the XDG config directory with mode 0600.
+ * Enrolls this machine. With an admin token it registers the device and keeps two narrower
+ * tokens instead: the device's own, which may push as this device and nothing else, and a viewer
+ * token for the account-wide reads (reports, monitor, status line). A device token is kept as it
+ * is; a viewer token makes a read-only install, for a machine that only watches.
+ * The server and tokens go to the XDG config directory with mode 0600.
  */
 export async function runLogin(url: string, settings: AgentSettings): Promise<void> {
   const ingestUrl = url.replace(/\/+$/, '');
   if (settings.token === undefined) throw new AgentError(ExitCode.Usage, 'Pass a token with --token (or CCSYNC_TOKEN)');
   const whoami = (await call(`${ingestUrl}/v1/whoami`, settings.token)).body;
   const account = String(whoami.account);
-  let token = settings.token;
+  let token: string | undefined = settings.token;
+  let readToken: string | undefined;
   let device = typeof whoami.device === 'string' ? whoami.device : settings.device;
   if (whoami.scope === 'viewer') {
-    throw new AgentError(ExitCode.AuthRefused, 'A viewer token can read but not push: use an admin or device token');
+    readToken = settings.token;
+    token = undefined;
   }
   if (whoami.scope === 'admin') {
     const registered = (await call(`${ingestUrl}/v1/devices`, settings.token, { device: settings.device })).body;
     token = String((registered.token as { token: string }).token);
     device = String(registered.device);
+    const viewer = (
+      await call(`${ingestUrl}/v1/tokens`, settings.token, { scope: 'viewer', label: `ccsync on ${device}` })
+    ).body;
+    readToken = String(viewer.token);
   }
 
   const path = configFile();
@@ -58,10 +66,12 @@ export async function runLogin(url: string, settings: AgentSettings): Promise<vo
     ...(await readStoredConfig()),
     ingestUrl,
     ...(settings.gatewayUrl === undefined ? {} : { gatewayUrl: settings.gatewayUrl }),
-    token,
+    ...(token === undefined ? {} : { token }),
+    ...(readToken === undefined ? {} : { readToken }),
     device,
   };
   await writeFileAtomic(path, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
-  if (settings.json) printJson({ ingestUrl, account, device, config: path });
-  else printLine(`Logged in to ${ingestUrl} as device ${device} of account ${account}; saved to ${path}`);
+  const access = token === undefined ? 'read-only' : readToken === undefined ? 'push' : 'push and read';
+  if (settings.json) printJson({ ingestUrl, account, device, access, config: path });
+  else printLine(`Logged in to ${ingestUrl} as device ${device} of account ${account} (${access}); saved to ${path}`);
 }

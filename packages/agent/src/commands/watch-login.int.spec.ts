@@ -101,7 +101,14 @@ describe('ccsync watch', () => {
     dashboard.send({ type: 'subscribe', channels: ['sync'] });
     await dashboard.next((message) => message.type === 'subscribed');
     const watch = startWatch('syncer', dir, ['--gateway', stack.gateway.url]);
-    await waitFor(async () => (await serverUsage('syncer'))?.entries === 1, { timeoutMs: 15_000 });
+    let output = '';
+    watch.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    // The first push is over once watch says so (the server may hold the entry a moment earlier):
+    // a request before that would be answered with the first push's records.
+    await waitFor(() => output.includes('1 stored on the server'), { timeoutMs: 15_000 });
+    expect((await serverUsage('syncer'))?.entries).toBe(1);
     // Until the agent's socket is subscribed, a request would reach nobody: ask until one is answered.
     const answered = await waitFor(
       async () => {
@@ -132,7 +139,7 @@ describe('ccsync watch', () => {
 });
 
 describe('ccsync login', () => {
-  it('registers the device with an admin token, keeps only the device token, and later commands use it', async () => {
+  it('registers the device with an admin token, keeps a device token and a viewer token, and later commands use them', async () => {
     const config = join(root, 'xdg-config');
     const env = { XDG_CONFIG_HOME: config };
     const refused = await execa('node', [BIN, 'login', ingest.url, '--token', 'not-a-token'], {
@@ -150,13 +157,26 @@ describe('ccsync login', () => {
         env,
       },
     );
-    expect(JSON.parse(login.stdout)).toMatchObject({ ingestUrl: ingest.url, account: 'default', device: 'logged-in' });
+    expect(JSON.parse(login.stdout)).toMatchObject({
+      ingestUrl: ingest.url,
+      account: 'default',
+      device: 'logged-in',
+      access: 'push and read',
+    });
     const stored = join(config, 'ccsync', 'config.json');
     const saved = JSON.parse(await readFile(stored, 'utf8'));
-    expect(saved).toEqual({ ingestUrl: ingest.url, token: expect.stringMatching(/^ccs_/), device: 'logged-in' });
+    expect(saved).toEqual({
+      ingestUrl: ingest.url,
+      token: expect.stringMatching(/^ccs_/),
+      readToken: expect.stringMatching(/^ccs_/),
+      device: 'logged-in',
+    });
     expect((await stat(stored)).mode & 0o777).toBe(0o600);
-    const whoami = await fetch(`${ingest.url}/v1/whoami`, { headers: { authorization: `Bearer ${saved.token}` } });
-    expect(await whoami.json()).toEqual({ account: 'default', scope: 'device', device: 'logged-in' });
+    const whoami = async (token: string) =>
+      (await fetch(`${ingest.url}/v1/whoami`, { headers: { authorization: `Bearer ${token}` } })).json();
+    // The admin token itself is not kept: one token pushes as this device, the other only reads.
+    expect(await whoami(saved.token)).toEqual({ account: 'default', scope: 'device', device: 'logged-in' });
+    expect(await whoami(saved.readToken)).toMatchObject({ account: 'default', scope: 'viewer' });
 
     const { dir, transcript } = await claudeDir('logged-in');
     await writeFile(transcript, line('l0', 3));
@@ -170,5 +190,22 @@ describe('ccsync login', () => {
     );
     expect(JSON.parse(push.stdout)).toMatchObject({ device: 'logged-in', acknowledged: 1 });
     await waitFor(async () => (await serverUsage('logged-in'))?.entries === 1);
+  });
+
+  it('keeps a viewer token as a read-only install', async () => {
+    const config = join(root, 'xdg-config-viewer');
+    const issued = await fetch(`${ingest.url}/v1/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ns.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ scope: 'viewer' }),
+    });
+    const viewer = ((await issued.json()) as { token: string }).token;
+    const login = await execa('node', [BIN, 'login', ingest.url, '--token', viewer, '--device', 'watcher', '--json'], {
+      preferLocal: true,
+      env: { XDG_CONFIG_HOME: config },
+    });
+    expect(JSON.parse(login.stdout)).toMatchObject({ access: 'read-only' });
+    const saved = JSON.parse(await readFile(join(config, 'ccsync', 'config.json'), 'utf8'));
+    expect(saved).toEqual({ ingestUrl: ingest.url, readToken: viewer, device: 'watcher' });
   });
 });

@@ -1,9 +1,15 @@
 import { type FSWatcher, watch } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { AgentError } from '../errors.ts';
 import { printError, printLine } from '../output.ts';
 import { silentProgress } from '../progress.ts';
+import { createIngestClient } from '../push/ingest-client.ts';
 import { followSyncRequests, type SyncAnswer } from '../push/sync-requests.ts';
+import { RATE_LIMITS_FILE } from '../rate-limits/observation-file.ts';
+import { sendPendingRateLimits } from '../rate-limits/send-observation.ts';
+import { gatewayReader } from '../server/gateway-reader.ts';
 import type { AgentSettings } from '../settings.ts';
+import { keepStatuslineCache } from '../statusline/cache-keeper.ts';
 import { findProjectsDirs } from '../transcripts/claude-dirs.ts';
 import { printPushResult, requireServer, runPush } from './push.ts';
 
@@ -17,8 +23,9 @@ const MAX_RETRY_MS = 5 * 60_000;
 /**
  * Follows the transcripts and pushes within a second of a new line. When the server is
  * unreachable, batches wait in the spool and are retried with exponential backoff. Sends a
- * heartbeat so the server can show the device as online, and, with a gateway configured, pushes
- * when asked to over its WebSocket. Stops cleanly on SIGINT or SIGTERM.
+ * heartbeat so the server can show the device as online, and sends the official rate limits the
+ * status line records. With a gateway configured, pushes when asked to over its WebSocket, and
+ * keeps the status line's figures of the account fresh. Stops cleanly on SIGINT or SIGTERM.
  */
 export async function runWatch(settings: AgentSettings): Promise<void> {
   const { ingestUrl, token } = requireServer(settings);
@@ -28,6 +35,7 @@ export async function runWatch(settings: AgentSettings): Promise<void> {
   let retryMs = 1000;
   let retryTimer: NodeJS.Timeout | undefined;
   let debounceTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
 
   /** Pushes, once more if asked again meanwhile; resolves with what the pushes sent. */
   const pushNow = (): Promise<SyncAnswer> => {
@@ -49,7 +57,7 @@ export async function runWatch(settings: AgentSettings): Promise<void> {
           clearTimeout(retryTimer);
           if (result.waiting > 0) {
             // The server is away: try again later, waiting longer each time.
-            retryTimer = setTimeout(() => void pushNow(), retryMs);
+            if (!stopping) retryTimer = setTimeout(() => void pushNow(), retryMs);
             retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
           } else {
             retryMs = 1000;
@@ -84,6 +92,19 @@ export async function runWatch(settings: AgentSettings): Promise<void> {
       if (name === null || name.endsWith('.jsonl')) schedule();
     }),
   );
+  // The status line records the official rate limits in the state directory; send them as they change.
+  await mkdir(settings.stateDir, { recursive: true, mode: 0o700 });
+  let sendingRateLimits: Promise<unknown> = Promise.resolve();
+  const sendRateLimits = () => {
+    sendingRateLimits = sendingRateLimits
+      .then(() => sendPendingRateLimits(settings.stateDir, createIngestClient(ingestUrl, token), settings.device))
+      .catch(() => undefined);
+  };
+  watchers.push(
+    watch(settings.stateDir, (_event, name) => {
+      if (name === null || name === RATE_LIMITS_FILE) sendRateLimits();
+    }),
+  );
   const poll = setInterval(schedule, POLL_MS);
   const beat = setInterval(() => void heartbeat(), HEARTBEAT_MS);
   void heartbeat();
@@ -98,20 +119,28 @@ export async function runWatch(settings: AgentSettings): Promise<void> {
           onFatal: printError,
         });
 
-  if (!settings.json) printLine(`Watching ${projectsDirs.join(', ')} as ${settings.device}; Ctrl-C stops`);
-  await pushNow();
+  // With a gateway, keep the status line's figures of the whole account fresh.
+  const stopStatuslineCache =
+    settings.gatewayUrl === undefined || settings.readToken === undefined
+      ? undefined
+      : keepStatuslineCache({ reader: gatewayReader(settings), stateDir: settings.stateDir, onFatal: printError });
 
-  await new Promise<void>((resolve) => {
+  // Signals are handled from here on, so one that comes during the first push stops cleanly too.
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => {
+      stopping = true;
       for (const watcher of watchers) watcher.close();
       clearInterval(poll);
       clearInterval(beat);
       stopSyncRequests?.();
       clearTimeout(debounceTimer);
       clearTimeout(retryTimer);
-      void (running ?? Promise.resolve()).finally(resolve);
+      void Promise.all([running, sendingRateLimits, stopStatuslineCache?.()]).finally(resolve);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  if (!settings.json) printLine(`Watching ${projectsDirs.join(', ')} as ${settings.device}; Ctrl-C stops`);
+  await pushNow();
+  await stopped;
 }

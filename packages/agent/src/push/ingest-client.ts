@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { request as requestTls } from 'node:https';
-import type { PushUsageReply, PushUsageRequest } from '@ccsync/contracts';
+import type { PushUsageReply, PushUsageRequest, RateLimitsRequest } from '@ccsync/contracts';
 import { AgentError, ExitCode } from '../errors.ts';
 
 /** The server could not take the batch now (unreachable, 429, 5xx): spool it and retry later. */
@@ -8,8 +8,17 @@ export class ServerUnavailableError extends Error {
   override readonly name = 'ServerUnavailableError';
 }
 
+/**
+ * What became of an observation of the official rate limits: `stored`; `rejected` for good (400,
+ * 413: sending it again cannot help); or `unavailable` for now (unreachable, 404 from a server
+ * without the route yet, a refused token, 429, 5xx), to be sent again later.
+ */
+export type RateLimitsDelivery = 'stored' | 'rejected' | 'unavailable';
+
 export interface IngestClient {
   pushUsage(batch: PushUsageRequest): Promise<PushUsageReply>;
+  /** Never throws: the official figures are a courtesy, and must not fail a push. */
+  pushRateLimits(observation: RateLimitsRequest): Promise<RateLimitsDelivery>;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -63,7 +72,17 @@ function parseJson(text: string): Record<string, unknown> | undefined {
 
 export function createIngestClient(ingestUrl: string, token: string): IngestClient {
   const endpoint = new URL(`${ingestUrl}/v1/usage`);
+  const rateLimitsEndpoint = new URL(`${ingestUrl}/v1/rate-limits`);
   return {
+    async pushRateLimits(observation) {
+      try {
+        const { status } = await postJson(rateLimitsEndpoint, token, JSON.stringify(observation));
+        if (status >= 200 && status < 300) return 'stored';
+        return status === 400 || status === 413 ? 'rejected' : 'unavailable';
+      } catch {
+        return 'unavailable';
+      }
+    },
     async pushUsage(batch) {
       let reply: HttpReply;
       try {

@@ -29,6 +29,30 @@ export type {
   WeeklyRow,
 } from './periods.ts';
 export { dailyReport, entryCells, periodReport, WEEKDAYS } from './periods.ts';
+export type {
+  BlockLimitStatus,
+  FixedPlanName,
+  LimitedBlock,
+  LimitLevel,
+  PlanBlock,
+  PlanLimits,
+  PlanName,
+} from './plans.ts';
+export {
+  blockLimitStatus,
+  CRITICAL_PERCENT,
+  DEFAULT_CUSTOM_COST_LIMIT_USD,
+  KNOWN_TOKEN_LIMITS,
+  LIMIT_HIT_RATIO,
+  limitTokens,
+  MIN_CUSTOM_TOKEN_LIMIT,
+  maxTokenLimit,
+  PLAN_LIMITS,
+  PLAN_NAMES,
+  p90CostLimit,
+  p90TokenLimit,
+  WARNING_PERCENT,
+} from './plans.ts';
 export type { PricedEntry } from './priced-entry.ts';
 export { priceEntry, reportedModelName } from './priced-entry.ts';
 export type { SessionReport, SessionReportOptions, SessionRow } from './sessions.ts';
