@@ -41,6 +41,7 @@ export { connectRedis, hmgetAll, Redis, redisIsUp, slices, waitForRedis } from '
 export type { RunningService } from './run-service.ts';
 export { runService } from './run-service.ts';
 export { RuntimeConfig } from './runtime-config.ts';
+export { dashboardHelmetConfig } from './security-headers.ts';
 export type { IssueTokenCommand } from './token-store.ts';
 export { TokenStore, tokenIdOf } from './token-store.ts';
 export { readDeviceViews } from './views.ts';

@@ -25,6 +25,7 @@ import { registerBlockRoutes } from './blocks/routes.ts';
 import { registerForgeRoutes } from './claudeforge/routes.ts';
 import type { GatewayEnv } from './config.ts';
 import { registerCronRoutes } from './cron/routes.ts';
+import { registerDashboardRoutes } from './dashboard/routes.ts';
 import { registerLiveMetricRoutes } from './live-metrics/routes.ts';
 import { registerRateLimitRoutes } from './rate-limits/routes.ts';
 import { startChangeFeed } from './realtime/change-feed.ts';
@@ -99,9 +100,10 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   registerCronRoutes(app, { nc, redis, names, registry });
   registerLiveMetricRoutes(app, { redis, nc, names, runtime });
   registerSettingsRoutes(app, { env, names, redis, runtime });
+  const page = await registerDashboardRoutes(app);
   const stopHeartbeats = registerRealtimeRoutes(
     app,
-    { nc, names, logger, authenticator, feed, fanOut, registry: sockets, metrics, gatewayId },
+    { nc, names, logger, authenticator, feed, fanOut, registry: sockets, metrics, gatewayId, page },
     {
       authTimeoutMs: env.GATEWAY_WS_AUTH_TIMEOUT_MS,
       pingIntervalMs: env.GATEWAY_WS_PING_SECONDS * 1000,

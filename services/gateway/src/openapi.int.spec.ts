@@ -31,8 +31,10 @@ function collectRoutes(message: unknown): void {
   };
   fastify.addHook('onRoute', (route) => {
     // HEAD and OPTIONS are Fastify's and CORS's own; WebSocket upgrades are no HTTP operation
-    // OpenAPI could describe; the documentation does not document itself.
+    // OpenAPI could describe; the documentation does not document itself; the dashboard's page
+    // (a plain GET of the socket's `/`) and files are no API.
     if (route.websocket === true || route.url.startsWith('/docs')) return;
+    if (route.url === '/' || route.url.startsWith('/assets/')) return;
     for (const method of [route.method].flat()) {
       if (method === 'HEAD' || method === 'OPTIONS') continue;
       declared.add(`${method} ${route.url.replaceAll(/:(\w+)/g, '{$1}')}`);

@@ -26,6 +26,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import type { DashboardPage } from '../dashboard/routes.ts';
 import type { Change, ChangeFeed } from './change-feed.ts';
 import { deliveryOf, isHistoryBacked, maySubscribe, positionedText } from './channels.ts';
 import { Connection, type ConnectionLimits, type Socket } from './connection.ts';
@@ -57,6 +58,8 @@ export interface RealtimeDeps {
   readonly registry: ConnectionRegistry;
   readonly metrics: Registry;
   readonly gatewayId: string;
+  /** What a plain GET of `/` answers: the dashboard's page. */
+  readonly page: DashboardPage;
 }
 
 /** The most channels one socket may subscribe to. */
@@ -69,8 +72,8 @@ export function newGatewayId(): string {
 
 /**
  * `GET /ws`, and `GET /` for seed 004's clients: one WebSocket protocol. The token comes with the
- * upgrade (bearer header or `?token=`) or in a first `auth` message. Returns a function that stops
- * the server's heartbeats.
+ * upgrade (bearer header or `?token=`) or in a first `auth` message. A plain GET of `/` is answered
+ * with the dashboard's page. Returns a function that stops the server's heartbeats.
  */
 export function registerRealtimeRoutes(app: HttpServer, deps: RealtimeDeps, options: RealtimeOptions): () => void {
   const { nc, names, logger, authenticator, feed, fanOut, registry, gatewayId } = deps;
@@ -357,15 +360,23 @@ export function registerRealtimeRoutes(app: HttpServer, deps: RealtimeDeps, opti
   };
 
   const route = {
-    websocket: true,
     config: { allowQueryToken: true, authInSocket: true },
     onRequest: checkOrigin,
   } as const;
   const querystring = z.object({ token: z.string().optional() });
   const handler = (socket: unknown, request: FastifyRequest) => open(socket as ServerSocket, request);
-  app.get('/ws', { ...route, schema: { querystring } }, handler);
+  app.get('/ws', { ...route, websocket: true, schema: { querystring } }, handler);
   // Seed 004's clients connect to the server's root: the same socket, listed once in the API docs.
-  app.get('/', { ...route, schema: { hide: true, querystring } }, handler);
+  // A plain GET there, with no token, is a browser opening the dashboard.
+  app.route({
+    method: 'GET',
+    url: '/',
+    ...route,
+    config: { ...route.config, ...deps.page.config },
+    schema: { hide: true, querystring },
+    handler: deps.page.handler,
+    wsHandler: handler,
+  });
 
   // Heartbeats: a socket that did not answer the last ping is gone; an agent's open one is online.
   const pinger = setInterval(() => {
