@@ -113,7 +113,7 @@ function drawActiveBlock(layout: Layout, state: MonitorState, block: CcusageBloc
   ]);
   layout.pieces('Tokens', [
     [{ text: formatCount(block.totalTokens), style: 'bold' }],
-    [{ text: `${formatCount(block.entries)} messages`, style: 'dim' }],
+    [{ text: `${formatCount(block.entries)} ${block.entries === 1 ? 'message' : 'messages'}`, style: 'dim' }],
   ]);
   const costPercent = limit.costLimitUSD > 0 ? (block.costUSD / limit.costLimitUSD) * 100 : 0;
   layout.pieces('Cost', [
