@@ -11,6 +11,7 @@ import { describeMachine } from './machine.ts';
 import type { BenchmarkResult } from './measure.ts';
 import { FULL_PROJECTOR, projectorBenchmarks, QUICK_PROJECTOR } from './projector.ts';
 import { FULL_REALTIME, QUICK_REALTIME, realtimeBenchmarks } from './realtime.ts';
+import { statuslineBenchmarks } from './statusline.ts';
 
 const quick = process.argv.includes('--quick');
 const started = Date.now();
@@ -19,6 +20,7 @@ results.push(await agentBenchmarks(quick ? QUICK_CORPUS : FULL_CORPUS, quick ? 1
 results.push(await ingestBenchmarks(quick ? QUICK_INGEST : FULL_INGEST));
 results.push(await projectorBenchmarks(quick ? QUICK_PROJECTOR : FULL_PROJECTOR));
 results.push(await realtimeBenchmarks(quick ? QUICK_REALTIME : FULL_REALTIME));
+results.push(await statuslineBenchmarks(quick ? 10 : 60));
 
 const machine = await describeMachine();
 const lines = [
