@@ -46,6 +46,16 @@ export function createEventHistory(js: JetStreamClient, names: Names, publishTim
 }
 
 /**
+ * A deterministic event id: the SHA-256 of `parts` joined by NUL, base64url, 32 characters. The
+ * same facts give the same id, which doubles as JetStream's msgID, so a resent event is stored once.
+ */
+export function eventIdOf(...parts: readonly (string | number)[]): EventId {
+  const hash = createHash('sha256');
+  for (const [index, part] of parts.entries()) hash.update(index === 0 ? String(part) : `\0${part}`);
+  return EventId.parse(hash.digest('base64url').slice(0, 32));
+}
+
+/**
  * A device's ccusage daily report as a UsageSnapshotRecorded event. Its id is the report's digest,
  * so the same report sent again is stored once.
  */
@@ -56,11 +66,8 @@ export function usageSnapshotEvent(
   timezone: string | undefined,
   now = new Date().toISOString(),
 ): DomainEvent<'UsageSnapshotRecorded'> {
-  const digest = createHash('sha256')
-    .update(`UsageSnapshotRecorded\0${account}\0${device}\0${timezone ?? ''}\0`)
-    .update(JSON.stringify(report));
   return newEvent('UsageSnapshotRecorded', {
-    id: EventId.parse(digest.digest('base64url').slice(0, 32)),
+    id: eventIdOf('UsageSnapshotRecorded', account, device, timezone ?? '', JSON.stringify(report)),
     occurredAt: now,
     recordedAt: now,
     account,

@@ -26,7 +26,7 @@ export {
 } from './config.ts';
 export { Errors, errorOutcome } from './errors.ts';
 export type { EventHistory, Stored } from './event-history.ts';
-export { createEventHistory, usageSnapshotEvent } from './event-history.ts';
+export { createEventHistory, eventIdOf, usageSnapshotEvent } from './event-history.ts';
 export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http-server.ts';
 export { createHttpServer, SERVICE_VERSION } from './http-server.ts';
 export type { JwtOptions } from './jwt.ts';

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   CreateAccountReply,
   CreateAccountRequest,
@@ -20,6 +20,7 @@ import {
   assertOperator,
   Errors,
   type EventHistory,
+  eventIdOf,
   type HttpServer,
   principalOf,
   type TokenStore,
@@ -67,9 +68,7 @@ export function registerAccountRoutes(app: HttpServer, { store, history }: Accou
       });
       // The registry is history too: the device's registration is an event in the stream.
       const now = new Date().toISOString();
-      const id = EventId.parse(
-        createHash('sha256').update(`DeviceRegistered\0${token.id}`).digest('base64url').slice(0, 32),
-      );
+      const id = eventIdOf('DeviceRegistered', token.id);
       const event = newEvent('DeviceRegistered', {
         id,
         occurredAt: now,

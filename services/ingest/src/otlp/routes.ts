@@ -1,13 +1,5 @@
-import { createHash } from 'node:crypto';
-import {
-  type AccountId,
-  type CounterPoint,
-  type DeviceId,
-  EventId,
-  MAX_ENTRIES_PER_EVENT,
-  newEvent,
-} from '@ccsync/contracts';
-import { deviceForPush, Errors, type EventHistory, type HttpServer, principalOf } from '@ccsync/service-kit';
+import { type AccountId, type CounterPoint, type DeviceId, MAX_ENTRIES_PER_EVENT, newEvent } from '@ccsync/contracts';
+import { deviceForPush, Errors, type EventHistory, eventIdOf, type HttpServer, principalOf } from '@ccsync/service-kit';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
@@ -41,10 +33,13 @@ export function registerOtlpRoutes(app: HttpServer, record: UsageRecorder, histo
     log: FastifyBaseLogger,
   ) => {
     const now = new Date().toISOString();
-    const hash = createHash('sha256').update(`UsageCountersObserved\0${account}\0${device}`);
-    for (const point of points) hash.update(`\0${point.series}@${point.timeUnixNano}=${point.value}`);
     const event = newEvent('UsageCountersObserved', {
-      id: EventId.parse(hash.digest('base64url').slice(0, 32)),
+      id: eventIdOf(
+        'UsageCountersObserved',
+        account,
+        device,
+        ...points.map((point) => `${point.series}@${point.timeUnixNano}=${point.value}`),
+      ),
       occurredAt: now,
       recordedAt: now,
       account,

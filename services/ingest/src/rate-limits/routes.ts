@@ -1,16 +1,14 @@
-import { createHash } from 'node:crypto';
 import {
   type AccountId,
   type DeviceId,
   type DomainEvent,
   ErrorReply,
-  EventId,
   newEvent,
   RateLimitsRequest,
   type RateLimitWindows,
   RecordRateLimitsReply,
 } from '@ccsync/contracts';
-import { deviceForPush, Errors, type EventHistory, type HttpServer, principalOf } from '@ccsync/service-kit';
+import { deviceForPush, Errors, type EventHistory, eventIdOf, type HttpServer, principalOf } from '@ccsync/service-kit';
 
 /**
  * How far ahead of this server's clock an observation may claim to be. The newest observation of
@@ -32,11 +30,8 @@ export function rateLimitsEvent(
   const figures = Object.keys(windows)
     .sort()
     .map((name) => [name, windows[name]?.usedPercentage, windows[name]?.resetsAt]);
-  const digest = createHash('sha256')
-    .update(`RateLimitsObserved\0${account}\0${device}\0${observedAt}\0`)
-    .update(JSON.stringify(figures));
   return newEvent('RateLimitsObserved', {
-    id: EventId.parse(digest.digest('base64url').slice(0, 32)),
+    id: eventIdOf('RateLimitsObserved', account, device, observedAt, JSON.stringify(figures)),
     occurredAt: observedAt,
     recordedAt: now,
     account,

@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
 import {
   type AccountId,
   type DeviceId,
   type DomainEvent,
-  EventId,
+  type EventId,
   newEvent,
   type UsageEntry,
   type UsageSource,
 } from '@ccsync/contracts';
+import { eventIdOf } from '@ccsync/service-kit';
 
 export interface RecordUsageCommand {
   readonly account: AccountId;
@@ -21,9 +21,7 @@ export interface RecordUsageCommand {
  * the same id, and JetStream's duplicate window stores it once.
  */
 export function usageEventId({ account, device, source, entries }: RecordUsageCommand): EventId {
-  const hash = createHash('sha256').update(`UsageRecorded\0${account}\0${device}\0${source}`);
-  for (const entry of entries) hash.update(`\0${entry.id}`);
-  return EventId.parse(hash.digest('base64url').slice(0, 32));
+  return eventIdOf('UsageRecorded', account, device, source, ...entries.map((entry) => entry.id));
 }
 
 /** One UsageRecorded event for a batch; it occurred when its latest entry did. */

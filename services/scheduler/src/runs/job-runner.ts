@@ -1,12 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   type AccountId,
   type CronJob,
   type CronJobExecutedV1,
-  EventId,
   type ExecuteCronJobReply,
   newEvent,
 } from '@ccsync/contracts';
+import { eventIdOf } from '@ccsync/service-kit';
 import type { JobStore } from '../jobs/job-store.ts';
 import { type KindContext, NO_OUTPUT, type Outcome, runKind } from './job-kinds.ts';
 import { type HeldClaim, type RunClaim, type RunClaims, scheduledRunId } from './run-claims.ts';
@@ -174,9 +174,8 @@ export class JobRunner {
    * the claim then stays running, and the sweep records it once its lease runs out.
    */
   async #record(account: AccountId, held: HeldClaim, data: CronJobExecutedV1, last = true): Promise<boolean> {
-    const id = createHash('sha256').update(`CronJobExecuted\0${held.runId}\0${held.claim.attempt}`).digest('base64url');
     const event = newEvent('CronJobExecuted', {
-      id: EventId.parse(id.slice(0, 32)),
+      id: eventIdOf('CronJobExecuted', held.runId, held.claim.attempt),
       occurredAt: data.finishedAt,
       recordedAt: new Date().toISOString(),
       account,
