@@ -13,6 +13,8 @@ export const Errors = {
   /** A setting that is read at start only: it changes in the environment, with a restart. */
   RestartRequired: createError('CCSYNC_RESTART_REQUIRED', '%s', 409),
   Validation: createError('CCSYNC_VALIDATION', '%s', 400),
+  /** An event larger than the NATS server takes in one message: sending it again cannot help. */
+  EventTooLarge: createError('CCSYNC_EVENT_TOO_LARGE', '%s', 413),
   StoreUnavailable: createError('CCSYNC_STORE_UNAVAILABLE', 'The event store is unavailable; retry later', 503),
   SchedulerUnavailable: createError(
     'CCSYNC_SCHEDULER_UNAVAILABLE',

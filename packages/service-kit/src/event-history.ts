@@ -9,7 +9,8 @@ import {
   newEvent,
   StreamSeq,
 } from '@ccsync/contracts';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { Errors } from './errors.ts';
 import type { Logger } from './logger.ts';
 
@@ -23,16 +24,30 @@ export interface Stored {
 export interface EventHistory {
   /**
    * Appends an event with its id as the `msgID`, so a retried publish is stored once, and resolves
-   * once JetStream has stored it. Any failure means it may not be stored: 503, never 2xx.
+   * once JetStream has stored it. Any failure means it may not be stored: 503, never 2xx. An event
+   * larger than the server's `max_payload` is refused with 413 instead, as retrying cannot help.
    */
   append(event: DomainEvent, log: Pick<Logger, 'warn'>): Promise<Stored>;
 }
 
-export function createEventHistory(js: JetStreamClient, names: Names, publishTimeoutMs: number): EventHistory {
+/** Room for the headers JetStream's publish adds (`Nats-Msg-Id`), which count toward `max_payload`. */
+const HEADER_ALLOWANCE_BYTES = 256;
+
+export function createEventHistory(nc: NatsConnection, names: Names, publishTimeoutMs: number): EventHistory {
+  const js = jetstream(nc);
   return {
     async append(event, log) {
+      const payload = JSON.stringify(event);
+      // Read on every append: after a reconnect the server, and its limit, may be another one.
+      const maxPayload = nc.info?.max_payload;
+      const bytes = Buffer.byteLength(payload);
+      if (maxPayload !== undefined && bytes + HEADER_ALLOWANCE_BYTES > maxPayload) {
+        throw new Errors.EventTooLarge(
+          `The ${event.type} event would be ${bytes} bytes, more than the NATS server takes in one message (max_payload ${maxPayload}); send fewer entries at a time`,
+        );
+      }
       try {
-        const ack = await js.publish(names.eventSubject(event.account, event.type), JSON.stringify(event), {
+        const ack = await js.publish(names.eventSubject(event.account, event.type), payload, {
           msgID: event.id,
           timeout: publishTimeoutMs,
         });

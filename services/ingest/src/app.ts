@@ -16,7 +16,7 @@ import {
   streamOptions,
   TokenStore,
 } from '@ccsync/service-kit';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { registerAccountRoutes } from './accounts/routes.ts';
 import type { IngestEnv } from './config.ts';
 import { registerDeviceRoutes } from './devices/routes.ts';
@@ -62,7 +62,7 @@ export async function startIngest(env: IngestEnv, logger: Logger): Promise<Inges
     bodyLimit: env.INGEST_BODY_LIMIT_BYTES,
     readiness: { nats: () => natsIsUp(nc), redis: () => redisIsUp(redis) },
   });
-  const history = createEventHistory(jetstream(nc), names, env.INGEST_PUBLISH_TIMEOUT_MS);
+  const history = createEventHistory(nc, names, env.INGEST_PUBLISH_TIMEOUT_MS);
   const record = createUsageRecorder(history, createIngestMetrics(metrics, nc));
   registerUsageRoutes(app, record);
   registerSnapshotRoutes(app, history);

@@ -15,7 +15,7 @@ import {
   resolveAdminToken,
   streamOptions,
 } from '@ccsync/service-kit';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { SchedulerEnv } from './config.ts';
 import { createDefaultJobs } from './jobs/default-jobs.ts';
 import { JobStore } from './jobs/job-store.ts';
@@ -45,7 +45,7 @@ export async function startScheduler(env: SchedulerEnv, logger: Logger): Promise
   const store = await JobStore.open(nc, names, logger, env.CCSYNC_STREAM_REPLICAS);
   const claims = await RunClaims.open(nc, names, env.CCSYNC_STREAM_REPLICAS);
   const stopFollowing = await claims.follow((error) => logger.error({ err: error }, 'following run claims stopped'));
-  const history = createEventHistory(jetstream(nc), names, PUBLISH_TIMEOUT_MS);
+  const history = createEventHistory(nc, names, PUBLISH_TIMEOUT_MS);
   const registry = new ProjectionRegistry(redis, names);
   const leaseMs = env.SCHEDULER_LEASE_SECONDS * 1000;
   const runner = new JobRunner({

@@ -8,6 +8,11 @@ export class ServerUnavailableError extends Error {
   override readonly name = 'ServerUnavailableError';
 }
 
+/** The batch is more than the server stores as one event (413): send it in smaller parts. */
+export class BatchTooLargeError extends Error {
+  override readonly name = 'BatchTooLargeError';
+}
+
 /**
  * What became of an observation of the official rate limits: `stored`; `rejected` for good (400,
  * 413: sending it again cannot help); or `unavailable` for now (unreachable, 404 from a server
@@ -97,6 +102,7 @@ export function createIngestClient(ingestUrl: string, token: string): IngestClie
         throw new AgentError(ExitCode.AuthRefused, `The server refused this token (${reason})`);
       }
       if (reply.status === 429 || reply.status >= 500 || reply.status === 202) throw new ServerUnavailableError(reason);
+      if (reply.status === 413) throw new BatchTooLargeError(reason);
       throw new AgentError(ExitCode.Rejected, `The server rejected a batch (${reason})`);
     },
   };

@@ -52,7 +52,7 @@ async function device(name: string) {
   const stateDir = join(root, name, 'state');
   await mkdir(join(claudeDir, 'projects', '-home-me-repo'), { recursive: true });
   const transcript = (session: string) => join(claudeDir, 'projects', '-home-me-repo', `${session}.jsonl`);
-  const run = (args: string[], ingestUrl = ingest.url) =>
+  const run = (args: string[], ingestUrl = ingest.url, env: Record<string, string> = {}) =>
     execa(
       'node',
       [
@@ -73,11 +73,11 @@ async function device(name: string) {
       {
         preferLocal: true,
         reject: false,
-        env: { NO_COLOR: '1' },
+        env: { NO_COLOR: '1', ...env },
       },
     );
-  const push = async (ingestUrl?: string) => {
-    const result = await run(['push'], ingestUrl);
+  const push = async (ingestUrl?: string, env?: Record<string, string>) => {
+    const result = await run(['push'], ingestUrl, env);
     return {
       exitCode: result.exitCode,
       stderr: result.stderr,
@@ -168,6 +168,21 @@ describe('ccsync push', () => {
     expect(
       await waitFor(async () => ((await offline.serverUsage())?.entries === 20 ? offline.serverUsage() : undefined)),
     ).toMatchObject(sum(lines));
+  });
+
+  it('sends a batch larger than NATS takes in one message in halves, each entry once', async () => {
+    const big = await device('big');
+    // 5,000 entries encode to about 1.9 MB, more than NATS's default max_payload of 1 MiB.
+    const lines = messages('m', 5000);
+    await writeFile(big.transcript('s1'), lines.map(transcriptLine).join(''));
+
+    const result = await big.push(undefined, { CCSYNC_PUSH_BATCH_SIZE: '5000' });
+    expect(result).toMatchObject({ exitCode: 0, json: { entriesRead: 5000, acknowledged: 5000, spooled: 0 } });
+    const usage = await waitFor(async () => {
+      const current = await big.serverUsage();
+      return current?.entries === 5000 ? current : undefined;
+    });
+    expect(usage).toMatchObject(sum(lines));
   });
 
   it('loses and doubles nothing when killed mid-push and run again', async () => {

@@ -7,7 +7,7 @@ import { writePushStatus } from '../state/status.ts';
 import { findProjectsDirs } from '../transcripts/claude-dirs.ts';
 import { discoverTranscripts } from '../transcripts/discover-files.ts';
 import { readUsage } from '../transcripts/read-usage.ts';
-import { type IngestClient, ServerUnavailableError } from './ingest-client.ts';
+import { BatchTooLargeError, type IngestClient, ServerUnavailableError } from './ingest-client.ts';
 import { Spool } from './spool.ts';
 
 export interface PushOptions {
@@ -55,17 +55,31 @@ async function pushLocked({ device, claudeDirs, stateDir, client, progress, batc
   let spooled = 0;
   let lastSeq: number | null = null;
 
-  const send = async (batch: PushUsageRequest): Promise<boolean> => {
-    if (!serverUp) return false;
+  /**
+   * Sends a batch and returns the entries the server did not store (none when it took them all). A
+   * batch too large for one event (a NATS server whose `max_payload` is smaller than the batch
+   * size assumes) goes again in halves.
+   */
+  const send = async (batch: PushUsageRequest): Promise<UsageEntry[]> => {
+    if (!serverUp) return batch.entries;
     try {
       const reply = await client.pushUsage(batch);
       acknowledged += batch.entries.length;
       lastSeq = Math.max(lastSeq ?? 0, reply.seq);
-      return true;
+      return [];
     } catch (error) {
+      if (error instanceof BatchTooLargeError && batch.entries.length > 1) {
+        const half = Math.ceil(batch.entries.length / 2);
+        const first = await send({ ...batch, entries: batch.entries.slice(0, half) });
+        const second = await send({ ...batch, entries: batch.entries.slice(half) });
+        return [...first, ...second];
+      }
+      if (error instanceof BatchTooLargeError) {
+        throw new AgentError(ExitCode.Rejected, `The server rejected a batch (${error.message})`, { cause: error });
+      }
       if (!(error instanceof ServerUnavailableError)) throw error;
       serverUp = false;
-      return false;
+      return batch.entries;
     }
   };
 
@@ -73,7 +87,9 @@ async function pushLocked({ device, claudeDirs, stateDir, client, progress, batc
   for (const name of await spool.list()) {
     const batch = await spool.read(name);
     if (batch === undefined) continue;
-    if (!(await send(batch))) break;
+    // Part of a batch may be stored when the server goes away: the whole batch stays spooled, and
+    // the server recognises that part when it comes again.
+    if ((await send(batch)).length > 0) break;
     await spool.remove(name);
   }
 
@@ -102,9 +118,10 @@ async function pushLocked({ device, claudeDirs, stateDir, client, progress, batc
     while (pending.length > 0) {
       const batch: PushUsageRequest = { device, source: 'transcript', entries: pending.slice(0, batchSize) };
       pending = pending.slice(batchSize);
-      if (await send(batch)) continue;
+      const unsent = await send(batch);
+      if (unsent.length === 0) continue;
       try {
-        await spool.add(batch);
+        await spool.add({ ...batch, entries: unsent });
       } catch (error) {
         throw new AgentError(
           ExitCode.SpoolFailed,
@@ -114,7 +131,7 @@ async function pushLocked({ device, claudeDirs, stateDir, client, progress, batc
           },
         );
       }
-      spooled += batch.entries.length;
+      spooled += unsent.length;
     }
     for (const cursor of pendingCursors) cursors.advance(cursor.path, cursor.offset, cursor.snapshot);
     pendingCursors = [];

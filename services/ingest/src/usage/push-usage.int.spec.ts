@@ -125,6 +125,31 @@ describe('POST /v1/usage', () => {
     expect(response.status).toBe(413);
     expect(await storedMessages()).toBe(before);
   });
+
+  it('answers 413, not a 503 to retry, for a batch larger than NATS takes in one message', async () => {
+    const roomy = await startTestIngest(ns, { INGEST_BODY_LIMIT_BYTES: String(32 * 1024 * 1024) });
+    try {
+      const maxPayload = nc.info?.max_payload ?? 0;
+      // Long project paths make each entry about 1 KiB, so 5,000 of them pass any max_payload up to 4 MiB.
+      const entries = Array.from({ length: 5000 }, (_, index) =>
+        usageEntry(`huge-${index}`, { projectPath: `/home/me/${'x'.repeat(900)}` }),
+      );
+      expect(JSON.stringify(entries).length).toBeGreaterThan(maxPayload);
+      const before = await storedMessages();
+      const response = await fetch(`${roomy.url}/v1/usage`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ns.adminToken}` },
+        body: JSON.stringify({ device: 'laptop', entries }),
+      });
+      expect(response.status).toBe(413);
+      const reply = (await response.json()) as { code: string; message: string };
+      expect(reply.code).toBe('CCSYNC_EVENT_TOO_LARGE');
+      expect(reply.message).toContain(`max_payload ${maxPayload}`);
+      expect(await storedMessages()).toBe(before);
+    } finally {
+      await roomy.close();
+    }
+  });
 });
 
 describe('probes', () => {

@@ -3,7 +3,7 @@ import { deviceForPush, Errors, type HttpServer, principalOf } from '@ccsync/ser
 import { z } from 'zod';
 import { simpleUsageEntry, type UsageRecorder } from './usage-recorder.ts';
 
-const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 503: ErrorReply };
+const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 413: ErrorReply, 503: ErrorReply };
 
 export function registerUsageRoutes(app: HttpServer, record: UsageRecorder): void {
   app.post(

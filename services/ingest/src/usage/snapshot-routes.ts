@@ -17,7 +17,14 @@ export function registerSnapshotRoutes(app: HttpServer, history: EventHistory): 
     {
       schema: {
         body: SnapshotRequest,
-        response: { 202: PushUsageReply, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 503: ErrorReply },
+        response: {
+          202: PushUsageReply,
+          400: ErrorReply,
+          401: ErrorReply,
+          403: ErrorReply,
+          413: ErrorReply,
+          503: ErrorReply,
+        },
       },
     },
     async (request, reply) => {
