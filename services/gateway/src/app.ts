@@ -36,6 +36,7 @@ import { newGatewayId, registerRealtimeRoutes } from './realtime/routes.ts';
 import { registerSettingsRoutes } from './settings/routes.ts';
 import { registerStatsRoutes } from './stats/routes.ts';
 import { registerStatusRoutes } from './status/routes.ts';
+import { simpleUsageRecorder } from './usage/record-simple-usage.ts';
 import { registerUsageRoutes } from './usage/routes.ts';
 
 export interface Gateway extends RunningService {
@@ -91,7 +92,8 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   const sockets = startConnectionRegistry({ redis, names, logger }, gatewayId, fanOut, 5000);
   const registry = new ProjectionRegistry(redis, names);
   registerStatusRoutes(app, { nc, redis, names, registry });
-  registerUsageRoutes(app, { redis, names, registry });
+  const recordSimpleUsage = simpleUsageRecorder(nc, names);
+  registerUsageRoutes(app, { redis, names, registry, recordSimpleUsage });
   registerAdminRoutes(app, { nc, redis, names, registry });
   registerStatsRoutes(app, { redis, registry, pricing: await loadPricingTable(env.CCSYNC_PRICING_FILE) });
   registerBlockRoutes(app, { redis, names, registry });
@@ -103,7 +105,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Gat
   const page = await registerDashboardRoutes(app);
   const stopHeartbeats = registerRealtimeRoutes(
     app,
-    { nc, names, logger, authenticator, feed, fanOut, registry: sockets, metrics, gatewayId, page },
+    { nc, names, logger, authenticator, feed, fanOut, registry: sockets, metrics, gatewayId, page, recordSimpleUsage },
     {
       authTimeoutMs: env.GATEWAY_WS_AUTH_TIMEOUT_MS,
       pingIntervalMs: env.GATEWAY_WS_PING_SECONDS * 1000,

@@ -257,6 +257,56 @@ describe('two accounts on one server', () => {
   });
 });
 
+describe('POST /api/usage/:deviceId, the simple form', () => {
+  const simple = (device: string, body: unknown, headers: Record<string, string> = {}, token = ns.adminToken) =>
+    fetch(`${gateway.url}/api/usage/${device}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+      body: JSON.stringify(body),
+    });
+
+  it('is recorded by ingest as an api-sourced entry, once per idempotency key', async () => {
+    const first = await simple('tablet', { tokens: 1500 }, { 'idempotency-key': 'req-42' });
+    expect(first.status).toBe(202);
+    const reply = PushUsageReply.parse(await first.json());
+    expect(reply).toMatchObject({ accepted: 1, duplicate: false });
+    const again = PushUsageReply.parse(
+      await (await simple('tablet', { tokens: 1500 }, { 'idempotency-key': 'req-42' })).json(),
+    );
+    expect(again).toEqual({ ...reply, duplicate: true });
+
+    const counts = { inputTokens: 1, outputTokens: 2, cacheCreationTokens: 3, cacheReadTokens: 4 };
+    const second = await simple('tablet', { ...counts, model: 'claude-opus-4-6', idempotencyKey: 'req-43' });
+    expect(second.status).toBe(202);
+    const usage = await waitFor(async () => {
+      const current = await stack.serverUsage('tablet');
+      return current?.entries === 2 ? current : undefined;
+    });
+    expect(usage).toMatchObject({ inputTokens: 1501, outputTokens: 2, cacheCreationTokens: 3, cacheReadTokens: 4 });
+  });
+
+  it.each([
+    ['no idempotency key', { tokens: 1 }, 'idempotency key'],
+    ['both a total and counts', { tokens: 1, inputTokens: 1, idempotencyKey: 'k' }, 'either tokens or'],
+    ['neither', { idempotencyKey: 'k' }, 'either tokens or'],
+    ['a negative total', { tokens: -5, idempotencyKey: 'k' }, 'tokens'],
+  ])('refuses %s with 400', async (_case, body, message) => {
+    const response = await simple('tablet', body);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toContain(message);
+  });
+
+  it('lets a device token record only its own device, as ingest decides', async () => {
+    const { token } = RegisterDeviceReply.parse(
+      await stack.post('/v1/devices', ns.adminToken, { device: 'watch' }),
+    ).token;
+    const other = await simple('tablet', { tokens: 1, idempotencyKey: 'steal' }, {}, token);
+    expect(other.status).toBe(403);
+    expect(await other.json()).toMatchObject({ code: 'CCSYNC_FORBIDDEN' });
+    expect((await simple('watch', { tokens: 1, idempotencyKey: 'own' }, {}, token)).status).toBe(202);
+  });
+});
+
 describe('GET /api/status', () => {
   it('reports NATS, Redis, the history, the views’ lag and the account’s devices', async () => {
     const seq = await push('status-box', ['status-1'], 5);

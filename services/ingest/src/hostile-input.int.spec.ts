@@ -27,8 +27,6 @@ const storedEvents = async () => (await (await jetstreamManager(nc)).streams.inf
 
 const ROUTES = [
   ['POST', '/v1/usage'],
-  ['POST', '/api/usage/laptop'],
-  ['POST', '/api/usage/evil%3Adevice'],
   ['POST', '/v1/heartbeat'],
   ['POST', '/v1/logs'],
   ['POST', '/v1/metrics'],

@@ -53,7 +53,7 @@ export const WhoAmIReply = z.object({
 export type WhoAmIReply = z.infer<typeof WhoAmIReply>;
 
 /**
- * `POST /api/usage/:deviceId` (served by ingest): the seed's simple form. Either a bare `tokens`
+ * `POST /api/usage/:deviceId` on the gateway, which ingest records: the seed's simple form. Either a bare `tokens`
  * total, recorded as input tokens, or the four counts; an optional model prices it. An idempotency
  * key (this field or the `Idempotency-Key` header) makes a retried request count once.
  */
@@ -84,8 +84,9 @@ export const SimpleUsageRequest = SimpleUsageFields.refine(...oneUsageForm);
 export type SimpleUsageRequest = z.infer<typeof SimpleUsageRequest>;
 
 /**
- * What the gateway asks ingest over NATS for a WebSocket `update_usage`: who asked (the gateway
- * authenticated them), for which device, and the usage. Ingest applies the same rules as REST.
+ * What the gateway asks ingest over NATS for the simple form (`POST /api/usage/:deviceId` or the
+ * WebSocket's `update_usage`): who asked (the gateway authenticated them), for which device, and
+ * the usage. Ingest applies the same rules as to `POST /v1/usage`.
  */
 export const SimpleUsageCommand = z.object({
   principal: z.object({

@@ -8,8 +8,6 @@ import {
   type Names,
   type Position,
   type ServerMessage,
-  type SimpleUsageCommand,
-  SimpleUsageOutcome,
   type SyncAnswered,
 } from '@ccsync/contracts';
 import {
@@ -27,6 +25,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { DashboardPage } from '../dashboard/routes.ts';
+import type { SimpleUsageRecorder } from '../usage/record-simple-usage.ts';
 import type { Change, ChangeFeed } from './change-feed.ts';
 import { deliveryOf, isHistoryBacked, maySubscribe, positionedText } from './channels.ts';
 import { Connection, type ConnectionLimits, type Socket } from './connection.ts';
@@ -60,6 +59,7 @@ export interface RealtimeDeps {
   readonly gatewayId: string;
   /** What a plain GET of `/` answers: the dashboard's page. */
   readonly page: DashboardPage;
+  readonly recordSimpleUsage: SimpleUsageRecorder;
 }
 
 /** The most channels one socket may subscribe to. */
@@ -76,7 +76,7 @@ export function newGatewayId(): string {
  * with the dashboard's page. Returns a function that stops the server's heartbeats.
  */
 export function registerRealtimeRoutes(app: HttpServer, deps: RealtimeDeps, options: RealtimeOptions): () => void {
-  const { nc, names, logger, authenticator, feed, fanOut, registry, gatewayId } = deps;
+  const { nc, names, logger, authenticator, feed, fanOut, registry, gatewayId, recordSimpleUsage } = deps;
   const startedAt = Date.now();
   let opened = 0;
   const slowConsumers = new Counter({
@@ -107,25 +107,13 @@ export function registerRealtimeRoutes(app: HttpServer, deps: RealtimeDeps, opti
     nc.publish(names.presenceSubject(account), JSON.stringify(beat));
   };
 
-  /** Ingest is the only writer of history: `update_usage` is recorded there, over NATS. */
   const recordUsage = async (
     principal: Principal,
     { type: _type, deviceId, ...usage }: Extract<ClientMessage, { type: 'update_usage' }>,
   ): Promise<ServerMessage> => {
-    const command: SimpleUsageCommand = { principal, deviceId, usage };
-    const response = await nc
-      .request(names.ingestUsageRequests, JSON.stringify(command), { timeout: 5000 })
-      .catch(() => undefined);
-    const outcome = SimpleUsageOutcome.safeParse(response?.json());
-    if (!outcome.success) {
-      return {
-        type: 'error',
-        code: 'CCSYNC_STORE_UNAVAILABLE',
-        message: 'The event store is unavailable; retry later',
-      };
-    }
-    if (!outcome.data.ok) return { type: 'error', code: outcome.data.code, message: outcome.data.message };
-    const { seq, duplicate } = outcome.data.reply;
+    const outcome = await recordSimpleUsage({ principal, deviceId, usage });
+    if (!outcome.ok) return { type: 'error', code: outcome.code, message: outcome.message };
+    const { seq, duplicate } = outcome.reply;
     return { type: 'usage_recorded', idempotencyKey: usage.idempotencyKey, seq, duplicate };
   };
 

@@ -6,6 +6,8 @@ import {
   ErrorReply,
   liveKeys,
   type Names,
+  PushUsageReply,
+  SimpleUsageRequest,
 } from '@ccsync/contracts';
 import {
   assertCanRead,
@@ -15,12 +17,18 @@ import {
   principalOf,
   type Redis,
 } from '@ccsync/service-kit';
+import { z } from 'zod';
 import { readAccountUsage, readDeviceList, readDeviceUsage } from './read-usage.ts';
+import type { SimpleUsageRecorder } from './record-simple-usage.ts';
 
-export function registerUsageRoutes(
-  app: HttpServer,
-  { redis, names, registry }: { redis: Redis; names: Names; registry: ProjectionRegistry },
-): void {
+export interface UsageDeps {
+  readonly redis: Redis;
+  readonly names: Names;
+  readonly registry: ProjectionRegistry;
+  readonly recordSimpleUsage: SimpleUsageRecorder;
+}
+
+export function registerUsageRoutes(app: HttpServer, { redis, names, registry, recordSimpleUsage }: UsageDeps): void {
   const live = liveKeys(names);
 
   app.get(
@@ -63,6 +71,37 @@ export function registerUsageRoutes(
       );
       if (usage === undefined) throw new Errors.NotFound(`No usage from device "${request.params.deviceId}"`);
       return usage;
+    },
+  );
+
+  /** The seed's simple form, recorded by ingest: one entry a request, once per idempotency key. */
+  app.post(
+    '/api/usage/:deviceId',
+    {
+      schema: {
+        params: DeviceUsageParams,
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(256).optional() }),
+        body: SimpleUsageRequest,
+        response: { 202: PushUsageReply, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 503: ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const { idempotencyKey: keyInBody, ...usage } = request.body;
+      const idempotencyKey = request.headers['idempotency-key'] ?? keyInBody;
+      if (idempotencyKey === undefined) {
+        throw new Errors.Validation('An idempotency key is required: the Idempotency-Key header or idempotencyKey');
+      }
+      const outcome = await recordSimpleUsage({
+        principal,
+        deviceId: request.params.deviceId,
+        usage: { ...usage, idempotencyKey },
+      });
+      if (!outcome.ok) {
+        // Thrown, so the one error handler gives ingest's answer the one error shape.
+        throw Object.assign(new Error(outcome.message), { statusCode: outcome.statusCode, code: outcome.code });
+      }
+      return reply.status(202).send(outcome.reply);
     },
   );
 }

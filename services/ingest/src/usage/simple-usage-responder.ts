@@ -6,8 +6,8 @@ import { simpleUsageEntry, type UsageRecorder } from './usage-recorder.ts';
 const ValidCommand = SimpleUsageCommand.refine(({ usage }) => oneUsageForm[0](usage), oneUsageForm[1]);
 
 /**
- * Records the gateway's WebSocket `update_usage` requests, so ingest stays the only writer of
- * history. A queue group shares the requests among ingest replicas. Returns an unsubscribe.
+ * Records the simple usage form the gateway takes (REST and WebSocket), so ingest stays the only
+ * writer of history. A queue group shares the requests among ingest replicas. Returns an unsubscribe.
  */
 export function startSimpleUsageResponder(nc: NatsConnection, names: Names, record: UsageRecorder, logger: Logger) {
   const subscription = nc.subscribe(names.ingestUsageRequests, {
