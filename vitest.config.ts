@@ -12,7 +12,7 @@ export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
-      { test: { name: 'unit', include: ['{packages,services}/*/src/**/*.unit.spec.ts'] } },
+      { test: { name: 'unit', include: ['{packages,services}/*/src/**/*.unit.spec.ts', 'test/**/*.unit.spec.ts'] } },
       {
         test: {
           name: 'int',

@@ -49,6 +49,8 @@ const PASSED = {
     'ANTHROPIC_API_KEY',
     'ANTHROPIC_AUTH_TOKEN',
     'CLAUDE_CODE_OAUTH_TOKEN',
+    // The container image sets it: Claude Code there is updated by rebuilding the image.
+    'DISABLE_AUTOUPDATER',
     'HTTPS_PROXY',
     'HTTP_PROXY',
     'NO_PROXY',
