@@ -42,8 +42,11 @@ export interface LocalServer {
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
-  /** Stops the process (SIGTERM, then SIGKILL after 5 s). Data stays. */
-  stop(): Promise<void>;
+  /**
+   * Stops the process (SIGTERM, then SIGKILL after 5 s; or SIGKILL at once, as a crash). Data
+   * stays.
+   */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts it again after a stop, on the same port and data directory. */
   start(): Promise<void>;
   /** Stops it and removes its data, if this code created the data directory. */
@@ -109,11 +112,11 @@ async function spawnLocalServer(
     });
   };
 
-  const stop = async () => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
     const running = child;
     child = undefined;
     if (running === undefined) return;
-    running.kill('SIGTERM');
+    running.kill(signal);
     await exited;
   };
 
@@ -125,7 +128,7 @@ async function spawnLocalServer(
     stop,
     start,
     dispose: async () => {
-      await stop();
+      await stop('SIGTERM');
       if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };

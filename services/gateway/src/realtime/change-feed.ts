@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountId, type Names, type RecoveryFailure } from '@ccsync/contracts';
 import type { Logger, NatsConnection } from '@ccsync/service-kit';
 import {
@@ -45,6 +46,8 @@ export interface ChangeFeedDeps {
 
 /** How long a replay may take before the client is told to reload instead. */
 const REPLAY_TIMEOUT_MS = 5000;
+/** How soon to try again to follow the change stream when NATS is not ready yet. */
+const RETRY_FOLLOW_MS = 500;
 
 function toChange(message: JsMsg): Change | undefined {
   // <namespace>.changes.<account>.<kind>
@@ -59,8 +62,8 @@ function toChange(message: JsMsg): Change | undefined {
 }
 
 /**
- * Follows the change stream from its end through an ordered consumer, which JetStream restarts
- * where it left off after a reconnect, so that `onChange` sees every notice once and in order.
+ * Follows the change stream from its end through an ordered consumer, which goes on from the
+ * last notice delivered after a reconnect, so that `onChange` sees every notice once and in order.
  */
 export async function startChangeFeed(
   { nc, jsm, names, logger }: ChangeFeedDeps,
@@ -70,19 +73,61 @@ export async function startChangeFeed(
   const info = await jsm.streams.info(names.changeStream);
   const epoch = info.created;
   let position = info.state.last_seq;
-  const consumer = await js.consumers.get(names.changeStream, {
-    filter_subjects: names.changeSubjects,
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: position + 1,
-  });
-  const messages: ConsumerMessages = await consumer.consume();
+  /** An ordered consumer from just after the last notice delivered. */
+  const follow = async () =>
+    (
+      await js.consumers.get(names.changeStream, {
+        filter_subjects: names.changeSubjects,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: position + 1,
+      })
+    ).consume();
+  let messages: ConsumerMessages = await follow();
   let stopping = false;
-  const done = (async () => {
-    for await (const message of messages) {
+
+  /**
+   * Delivers one consumer's notices until it ends, and says whether to follow again. When NATS
+   * restarts and forgets the consumer, nats.js 3.4 recreates it but keeps the lost pull's count
+   * of messages owed: the new consumer pulls only those, then waits for two missed heartbeats
+   * (30 s) before pulling again, and sockets would hear nothing meanwhile. A fresh consumer from
+   * our own position continues at once, with nothing skipped or repeated.
+   */
+  const deliver = async (current: ConsumerMessages): Promise<boolean> => {
+    let recreated = false;
+    void (async () => {
+      for await (const status of current.status()) {
+        if (status.type !== 'ordered_consumer_recreated') continue;
+        recreated = true;
+        await current.close();
+        return;
+      }
+    })();
+    for await (const message of current) {
       position = message.seq;
       const change = toChange(message);
       if (change === undefined) logger.warn({ subject: message.subject }, 'ignoring an unreadable change notice');
       else onChange(change, epoch);
+    }
+    return recreated && !stopping;
+  };
+  /** A new consumer after a lost one; NATS may still be settling after its restart. */
+  const followAgain = async (): Promise<ConsumerMessages> => {
+    for (;;) {
+      try {
+        return await follow();
+      } catch (error) {
+        if (stopping) throw error;
+        logger.warn({ err: error, position }, 'cannot follow the change stream yet; retrying');
+        await sleep(RETRY_FOLLOW_MS);
+      }
+    }
+  };
+  const done = (async () => {
+    while (await deliver(messages)) {
+      logger.info({ position }, 'following the change stream again after NATS lost its consumer');
+      messages = await followAgain();
+      // stop() closed the consumer before this one.
+      if (stopping) await messages.close();
     }
   })().then(
     () => {
