@@ -24,6 +24,25 @@ export function ccusageBinary(): Promise<string> {
   return installing;
 }
 
+/**
+ * ccusage's `--json` report (`args`, e.g. `['daily', '-z', 'UTC']`) over the union of the given
+ * Claude config directories, combined as it combines a `CLAUDE_CONFIG_DIR` comma list: offline
+ * prices, UTC as the local zone, and nothing from the caller's environment but PATH.
+ */
+export async function ccusageJson(
+  args: readonly string[],
+  configDirs: readonly string[],
+  home: string,
+): Promise<unknown> {
+  const result = await execa(await ccusageBinary(), ['claude', ...args, '--json', '--offline'], {
+    cwd: home,
+    extendEnv: false,
+    env: { PATH: process.env.PATH ?? '', HOME: home, CLAUDE_CONFIG_DIR: configDirs.join(','), TZ: 'UTC' },
+    maxBuffer: 1e9,
+  });
+  return JSON.parse(result.stdout);
+}
+
 async function ensureInstalled(): Promise<string> {
   const binary = nativeBinary(installDir);
   if (await exists(binary)) return makeExecutable(binary);

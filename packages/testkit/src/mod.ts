@@ -1,4 +1,6 @@
-export { CCUSAGE_ORACLE_VERSION, ccusageBinary } from './ccusage-oracle.ts';
+export type { AgentPushOptions, AgentPushResult } from './agent-process.ts';
+export { AGENT_BIN, runAgentPush } from './agent-process.ts';
+export { CCUSAGE_ORACLE_VERSION, ccusageBinary, ccusageJson } from './ccusage-oracle.ts';
 export { usageEntry } from './fixtures.ts';
 export type { Infra, InfraSource } from './infra.ts';
 export { startInfra } from './infra.ts';
@@ -10,7 +12,7 @@ export {
   spawnNatsServer,
   spawnRedisServer,
 } from './local-servers.ts';
-export { COST_TOLERANCE, expectSameReport } from './same-report.ts';
+export { COST_TOLERANCE, expectSameReport, reportDifferences } from './same-report.ts';
 export type { ServiceName, ServiceProcess } from './service-process.ts';
 export { startServiceProcess } from './service-process.ts';
 export type { TestNamespace } from './test-namespace.ts';
