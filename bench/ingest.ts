@@ -3,7 +3,7 @@ import { generateAdminToken } from '@ccsync/service-kit';
 import { spawnNatsServer, spawnRedisServer, startServiceProcess } from '@ccsync/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import type { BenchmarkResult } from './measure.ts';
+import { atLeast, type BenchmarkResult } from './measure.ts';
 
 export interface IngestBenchOptions {
   readonly records: number;
@@ -117,7 +117,8 @@ export async function ingestBenchmarks(options: IngestBenchOptions): Promise<Ben
           reference: `raw JetStream ${Math.round(rawPerSecond).toLocaleString('en-US')} msgs/s`,
           ratio: `${ratio.toFixed(1)}× raw`,
           goal: '≥ 100,000 records/s and ≥ 3× raw',
-          met: recordsPerSecond >= 100_000 && ratio >= 3,
+          // Both bounds: the lesser share of either is how far it is.
+          ...(recordsPerSecond / 100_000 <= ratio / 3 ? atLeast(recordsPerSecond, 100_000) : atLeast(ratio, 3)),
         },
         {
           metric: 'latency of a 500-record batch, p50 / p99',

@@ -42,7 +42,21 @@ export interface Figure {
   readonly ratio: string;
   readonly goal: string;
   readonly met: boolean;
+  /** Where the goal is missed: by how much, e.g. "2.7× the goal". */
+  readonly missedBy?: string;
   readonly note?: string;
+}
+
+const times = (ratio: number) => `${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)}×`;
+
+/** A figure whose goal is an upper bound (a time, memory): met, or missed by how many times. */
+export function atMost(value: number, goal: number): Pick<Figure, 'met' | 'missedBy'> {
+  return value <= goal ? { met: true } : { met: false, missedBy: `${times(value / goal)} the goal` };
+}
+
+/** A figure whose goal is a lower bound (a rate, a speed-up): met, or the share of it reached. */
+export function atLeast(value: number, goal: number): Pick<Figure, 'met' | 'missedBy'> {
+  return value >= goal ? { met: true } : { met: false, missedBy: `${((100 * value) / goal).toFixed(0)}% of the goal` };
 }
 
 export interface BenchmarkResult {

@@ -4,7 +4,7 @@ import { spawnNatsServer, spawnRedisServer, startServiceProcess, waitFor } from 
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { execa } from 'execa';
-import type { BenchmarkResult } from './measure.ts';
+import { atLeast, atMost, type BenchmarkResult } from './measure.ts';
 
 export interface ProjectorBenchOptions {
   readonly records: number;
@@ -168,7 +168,7 @@ export async function projectorBenchmarks(options: ProjectorBenchOptions): Promi
           reference: '',
           ratio: '',
           goal: options.records >= 1_000_000 ? '< 15 s' : 'reported (quick run)',
-          met: options.records < 1_000_000 || rebuildSeconds < 15,
+          ...(options.records < 1_000_000 ? { met: true } : atMost(rebuildSeconds, 15)),
           note: `Redis holds ${usedMiB.toFixed(0)} MiB after it`,
         },
         {
@@ -177,7 +177,7 @@ export async function projectorBenchmarks(options: ProjectorBenchOptions): Promi
           reference: `Redis pipelined SET ${Math.round(redisOps).toLocaleString('en-US')} ops/s`,
           ratio: `${(recordsPerSecond / redisOps).toFixed(2)}× Redis`,
           goal: '≥ 66,700 records/s (1M in 15 s)',
-          met: recordsPerSecond >= 66_700,
+          ...atLeast(recordsPerSecond, 66_700),
         },
         {
           metric: 'lag from publish to applied, p50 / p99 / max',
@@ -185,7 +185,7 @@ export async function projectorBenchmarks(options: ProjectorBenchOptions): Promi
           reference: `${Math.round(sustained).toLocaleString('en-US')} records/s sustained`,
           ratio: '',
           goal: 'p99 < 1,000 ms',
-          met: percentile(lags, 0.99) < 1000,
+          ...atMost(percentile(lags, 0.99), 1000),
         },
       ],
       limits:

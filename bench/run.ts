@@ -46,7 +46,7 @@ for (const result of results) {
   for (const figure of result.figures) {
     const note = figure.note === undefined ? '' : ` (${figure.note})`;
     lines.push(
-      `| ${figure.metric}${note} | ${figure.value} | ${figure.reference} | ${figure.ratio} | ${figure.goal} | ${figure.met ? 'yes' : '**no**'} |`,
+      `| ${figure.metric}${note} | ${figure.value} | ${figure.reference} | ${figure.ratio} | ${figure.goal} | ${figure.met ? 'yes' : `**no**: ${figure.missedBy}`} |`,
     );
   }
   lines.push('');
