@@ -166,7 +166,8 @@ describe('ccsync statusline with ccsync watch', () => {
         '--state-dir',
         stateDir(),
       ],
-      { env: { TZ }, preferLocal: true, reject: false },
+      // Judged by its exit code after SIGTERM: not killed when a loaded machine makes it slow to stop.
+      { env: { TZ }, preferLocal: true, reject: false, forceKillAfterDelay: false },
     );
     await waitFor(async () => (await cacheOf(stateDir()))?.block?.totalTokens === 1_302_000, {
       timeoutMs: 15_000,
@@ -280,7 +281,7 @@ describe('ccsync watch with a token that cannot read the account', () => {
         '--state-dir',
         stateDir,
       ]),
-      { preferLocal: true, reject: false },
+      { preferLocal: true, reject: false, forceKillAfterDelay: false },
     );
     let stderr = '';
     deviceWatch.stderr?.on('data', (chunk: Buffer) => {
