@@ -668,6 +668,8 @@ describe('the dashboard at /', () => {
     await closePage(watched);
   });
 
+  // A longer limit than the others: the waits below add up to a minute, and on a loaded CI machine
+  // the restarted gateway was once still starting when the default minute ran out.
   it('resumes after the gateway restarts, with what changed while it was down', async () => {
     const watched = await openPage();
     const { page } = watched;
@@ -712,7 +714,7 @@ describe('the dashboard at /', () => {
     expect(await stillMarked(page)).toBe(true);
     expect(watched.navigations).toBe(loads);
     await closePage(watched);
-  });
+  }, 120_000);
 
   it('keeps the session in the tab across a reload, and forgets it on sign-out', async () => {
     const watched = await openPage();
