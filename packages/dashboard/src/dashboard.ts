@@ -38,6 +38,7 @@ export class Dashboard {
   readonly #clickedSignOut = () => this.#signOut();
   /** The token's scope, as the socket tells it: only admins may list jobs, so others are not sent to be refused. */
   #scope: string | undefined;
+  #stopped = false;
 
   constructor(token: string, signOut: (message?: string) => void) {
     this.#api = new Api(token);
@@ -79,6 +80,7 @@ export class Dashboard {
 
   /** Stops everything and clears what was shown, so the next account's page starts empty. */
   stop(): void {
+    this.#stopped = true;
     this.#live.stop();
     this.#refresher.stop();
     this.#block.destroy();
@@ -101,28 +103,41 @@ export class Dashboard {
 
   async #load(resource: Resource): Promise<void> {
     try {
-      switch (resource) {
-        case 'block':
-          this.#block.show(await this.#api.activeBlock());
-          break;
-        case 'devices':
-          this.#devices.show(await this.#api.devices());
-          break;
-        case 'daily':
-          this.#daily.show(await this.#dailyUsage());
-          break;
-        case 'cron':
-          this.#cron.show(await this.#cronRuns());
-          break;
-      }
+      const render = await this.#read(resource);
+      // Signed out while the reply was on its way: it belongs to a page that is gone.
+      if (this.#stopped) return;
+      render();
       settled(resource);
       showError(resource, undefined);
     } catch (error) {
+      if (this.#stopped) return;
       if (error instanceof ApiError && error.status === 401) {
         this.#signOut('The server no longer accepts this token. Sign in again.');
         return;
       }
       showError(resource, `Could not load this: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Reads one resource, and returns how to show it. */
+  async #read(resource: Resource): Promise<() => void> {
+    switch (resource) {
+      case 'block': {
+        const block = await this.#api.activeBlock();
+        return () => this.#block.show(block);
+      }
+      case 'devices': {
+        const devices = await this.#api.devices();
+        return () => this.#devices.show(devices);
+      }
+      case 'daily': {
+        const daily = await this.#dailyUsage();
+        return () => this.#daily.show(daily);
+      }
+      case 'cron': {
+        const runs = await this.#cronRuns();
+        return () => this.#cron.show(runs);
+      }
     }
   }
 
