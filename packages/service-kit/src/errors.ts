@@ -35,3 +35,11 @@ export function errorOutcome(error: unknown): { ok: false; statusCode: number; c
   }
   return { ok: false, statusCode: 500, code: 'CCSYNC_INTERNAL', message: 'Internal error' };
 }
+
+/**
+ * The other side of `errorOutcome`: another service's answer as an error to throw, so the one
+ * HTTP error handler gives it the one error shape.
+ */
+export function outcomeError({ statusCode, code, message }: { statusCode: number; code: string; message: string }) {
+  return Object.assign(new Error(message), { statusCode, code });
+}

@@ -24,7 +24,7 @@ export {
   StreamEnv,
   streamOptions,
 } from './config.ts';
-export { Errors, errorOutcome } from './errors.ts';
+export { Errors, errorOutcome, outcomeError } from './errors.ts';
 export type { EventHistory, Stored } from './event-history.ts';
 export { createEventHistory, eventIdOf, usageSnapshotEvent } from './event-history.ts';
 export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http-server.ts';

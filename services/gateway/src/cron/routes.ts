@@ -23,6 +23,7 @@ import {
   Errors,
   type HttpServer,
   type NatsConnection,
+  outcomeError,
   type Principal,
   type ProjectionRegistry,
   principalOf,
@@ -69,8 +70,7 @@ export function registerCronRoutes(app: HttpServer, { nc, redis, names, registry
       },
     );
     if (!answer.ok) {
-      // Thrown, so the one error handler gives it the one error shape.
-      throw Object.assign(new Error(answer.message), { statusCode: answer.statusCode, code: answer.code });
+      throw outcomeError(answer);
     }
     return reply.status(answer.statusCode).send(answer.body as never);
   };

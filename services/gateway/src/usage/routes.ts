@@ -13,6 +13,7 @@ import {
   assertCanRead,
   Errors,
   type HttpServer,
+  outcomeError,
   type ProjectionRegistry,
   principalOf,
   type Redis,
@@ -97,10 +98,7 @@ export function registerUsageRoutes(app: HttpServer, { redis, names, registry, r
         deviceId: request.params.deviceId,
         usage: { ...usage, idempotencyKey },
       });
-      if (!outcome.ok) {
-        // Thrown, so the one error handler gives ingest's answer the one error shape.
-        throw Object.assign(new Error(outcome.message), { statusCode: outcome.statusCode, code: outcome.code });
-      }
+      if (!outcome.ok) throw outcomeError(outcome);
       return reply.status(202).send(outcome.reply);
     },
   );
