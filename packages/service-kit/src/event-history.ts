@@ -37,10 +37,11 @@ export function createEventHistory(nc: NatsConnection, names: Names, publishTime
   const js = jetstream(nc);
   return {
     async append(event, log) {
-      const payload = JSON.stringify(event);
+      // Encoded once, here: its size is what the server limits, and the client sends these bytes.
+      const payload = Buffer.from(JSON.stringify(event));
+      const bytes = payload.byteLength;
       // Read on every append: after a reconnect the server, and its limit, may be another one.
       const maxPayload = nc.info?.max_payload;
-      const bytes = Buffer.byteLength(payload);
       if (maxPayload !== undefined && bytes + HEADER_ALLOWANCE_BYTES > maxPayload) {
         throw new Errors.EventTooLarge(
           `The ${event.type} event would be ${bytes} bytes, more than the NATS server takes in one message (max_payload ${maxPayload}); send fewer entries at a time`,
